@@ -1,0 +1,85 @@
+package io.parley.server.store;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The durable store of everything Parley keeps: users, conversations, memberships, the
+ * per-conversation event logs, idempotency keys, per-user change feeds and receipts.
+ *
+ * <p>Writes go through {@link #write}: each {@link StoreWrite} is applied atomically and is durable
+ * (fsynced) when its future completes; concurrent writes share one group commit. Futures of
+ * writes complete in submission order.
+ *
+ * <p>Reads are synchronous and may block on I/O: call them from storage or sequencer executors,
+ * never from a Netty event loop. Reads see every write whose future has completed.
+ *
+ * <p>The key layout of every implementation maps onto a table partitioned by conversation (or
+ * user) and clustered by seq (or feed seq), so range scans by conversation and seq are cheap.
+ *
+ * <p>Implementations are thread-safe.
+ */
+public interface ParleyStore extends AutoCloseable {
+
+  /**
+   * Applies the write atomically and durably. Fails with {@link StoreUnavailableException} when the
+   * store cannot write (disk full, I/O error, closed) or when {@code write.epoch()} is older than
+   * {@link #epoch()}.
+   */
+  CompletableFuture<Void> write(StoreWrite write);
+
+  /**
+   * The current write epoch: it increases after every failed commit. State cached by a sequencer
+   * before the increase may be ahead of the disk and must be reloaded.
+   */
+  long epoch();
+
+  Optional<UserRecord> user(String userId);
+
+  Optional<ConversationRecord> conversation(String conversationId);
+
+  Optional<MemberRecord> member(String conversationId, String userId);
+
+  /** Members ordered by user id, strictly after {@code afterUserId} ("" = from the start). */
+  List<MemberRecord> members(String conversationId, String afterUserId, int limit);
+
+  /**
+   * The conversations the user is a member of, ordered by conversation id, strictly after {@code
+   * afterConversationId} ("" = from the start).
+   */
+  List<MemberRecord> userConversations(String userId, String afterConversationId, int limit);
+
+  Optional<StoredEvent> event(String conversationId, long seq);
+
+  /**
+   * Events with {@code fromSeq <= seq <= toSeq}, at most {@code limit} of them: the lowest seqs
+   * first when {@code ascending}, else the highest first.
+   */
+  List<StoredEvent> events(
+      String conversationId, long fromSeq, long toSeq, int limit, boolean ascending);
+
+  /** The seq created by an earlier send with this idempotency key, if any. */
+  OptionalLong idempotentSeq(String conversationId, String userId, String clientMsgId);
+
+  /** Feed entries with feed seq strictly greater than {@code afterFeedSeq}, ascending. */
+  List<FeedEntry> feed(String userId, long afterFeedSeq, int limit);
+
+  /** The highest feed seq of the user (0 when the feed is empty). */
+  long feedHead(String userId);
+
+  Optional<ReceiptRecord> receipt(String conversationId, String userId);
+
+  /** Receipts of a conversation ordered by user id. */
+  List<ReceiptRecord> receipts(String conversationId, String afterUserId, int limit);
+
+  /** Users ordered by id, strictly after {@code afterUserId}. */
+  List<UserRecord> users(String afterUserId, int limit);
+
+  /** True when the store accepts writes (used by {@code /readyz}). */
+  boolean isHealthy();
+
+  @Override
+  void close();
+}
