@@ -1,0 +1,114 @@
+package io.parley.server.admin;
+
+import io.parley.protocol.v1.ErrorCode;
+import io.parley.server.delivery.DeliveryService;
+import io.parley.server.gateway.http.HttpCall;
+import io.parley.server.gateway.http.HttpEndpoint;
+import io.parley.server.gateway.http.HttpReply;
+import io.parley.server.messaging.ConversationService;
+import io.parley.server.messaging.MessageService;
+import io.parley.server.user.UserService;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The admin REST API under {@code /v1/admin/}: checks the admin API key, bounds the body, routes
+ * the call to its handler and turns every failure (validation, service, unexpected) into the JSON
+ * error shape of {@link HttpErrors}. The returned future never completes exceptionally. Request
+ * bodies are parsed on the calling thread (they are small and bounded); everything else is the
+ * services' asynchronous work. Immutable after construction and thread-safe.
+ */
+final class AdminEndpoint implements HttpEndpoint {
+  /** Same text for a missing and a wrong key, so a caller learns nothing about the key. */
+  static final String UNAUTHENTICATED_MESSAGE =
+      "a valid admin API key is required: Authorization: Bearer <admin api key>";
+
+  private static final String BEARER = "bearer ";
+
+  private final byte[] keyDigest;
+  private final PathRouter<AdminHandler> router = new PathRouter<>();
+
+  AdminEndpoint(
+      String adminApiKey,
+      UserService users,
+      ConversationService conversations,
+      MessageService messages,
+      DeliveryService delivery,
+      UserTokenMinter minter) {
+    Objects.requireNonNull(adminApiKey, "adminApiKey");
+    if (adminApiKey.isBlank()) {
+      throw new IllegalArgumentException("the admin API key must not be blank");
+    }
+    this.keyDigest = sha256(adminApiKey);
+    AdminJson json = new AdminJson();
+    new UserRoutes(users, minter, json).register(router);
+    new ConversationRoutes(conversations, json).register(router);
+    new MessageRoutes(messages, delivery, json).register(router);
+  }
+
+  @Override
+  public CompletableFuture<HttpReply> handle(HttpCall call) {
+    try {
+      if (!authorized(call.header("authorization"))) {
+        return CompletableFuture.completedFuture(
+            HttpErrors.reply(ErrorCode.UNAUTHENTICATED, UNAUTHENTICATED_MESSAGE));
+      }
+      if (call.body().length > AdminJson.MAX_BODY_BYTES) {
+        return CompletableFuture.completedFuture(
+            HttpErrors.reply(
+                ErrorCode.TOO_LARGE,
+                "request body is "
+                    + call.body().length
+                    + " bytes; the limit is "
+                    + AdminJson.MAX_BODY_BYTES));
+      }
+      PathRouter.Match<AdminHandler> match = router.match(call.method(), call.path());
+      if (match instanceof PathRouter.Found<AdminHandler> found) {
+        return found
+            .route()
+            .handler()
+            .handle(new AdminRequest(call, found.params()))
+            .handle((reply, error) -> error == null ? reply : HttpErrors.reply(error));
+      }
+      if (match instanceof PathRouter.MethodNotAllowed<AdminHandler> notAllowed) {
+        return CompletableFuture.completedFuture(
+            HttpErrors.methodNotAllowed(call.method(), notAllowed.allowed()));
+      }
+      return CompletableFuture.completedFuture(
+          HttpErrors.reply(ErrorCode.NOT_FOUND, "no admin route " + call.path()));
+    } catch (RuntimeException e) {
+      // Validation errors thrown by handlers before any service call, and defensive cover for
+      // anything unexpected: the gateway always gets a reply.
+      return CompletableFuture.completedFuture(HttpErrors.reply(e));
+    }
+  }
+
+  /** The route table (method and path template of every route), for documentation checks. */
+  List<PathRouter.Route<AdminHandler>> routes() {
+    return router.routes();
+  }
+
+  private boolean authorized(String header) {
+    if (header == null
+        || header.length() <= BEARER.length()
+        || !header.substring(0, BEARER.length()).toLowerCase(Locale.ROOT).equals(BEARER)) {
+      return false;
+    }
+    String presented = header.substring(BEARER.length()).trim();
+    // Comparing fixed-length digests in constant time reveals neither content nor length.
+    return MessageDigest.isEqual(keyDigest, sha256(presented));
+  }
+
+  private static byte[] sha256(String s) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required by the Java platform", e);
+    }
+  }
+}

@@ -1,0 +1,33 @@
+package io.parley.server.admin;
+
+import io.parley.server.delivery.DeliveryService;
+import io.parley.server.gateway.http.HttpEndpoint;
+import io.parley.server.messaging.ConversationService;
+import io.parley.server.messaging.MessageService;
+import io.parley.server.user.UserService;
+
+/**
+ * Wiring for the admin REST API: the composition root calls {@link #create} once and mounts the
+ * returned endpoint at {@code /v1/admin/}. Stateless.
+ */
+public final class AdminModule {
+  private AdminModule() {}
+
+  /**
+   * The admin API endpoint.
+   *
+   * @param adminApiKey the key every request must present as {@code Authorization: Bearer <key>};
+   *     must not be blank
+   * @param minter issues client tokens for {@code POST /v1/admin/users/{id}/tokens}
+   * @return a thread-safe endpoint that never blocks and whose futures never fail
+   */
+  public static HttpEndpoint create(
+      String adminApiKey,
+      UserService users,
+      ConversationService conversations,
+      MessageService messages,
+      DeliveryService delivery,
+      UserTokenMinter minter) {
+    return new AdminEndpoint(adminApiKey, users, conversations, messages, delivery, minter);
+  }
+}
