@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.exc.InputCoercionException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
@@ -33,9 +34,10 @@ import java.util.stream.Collectors;
  * JSON for the admin API. Request bodies are read strictly into the small records of {@link
  * AdminBodies} (snake_case names; unknown or duplicate fields, wrong types, trailing data and
  * bodies over {@link #MAX_BODY_BYTES} are rejected with a message that names the problem).
- * Protocol messages are written with protobuf's canonical JSON mapping, the same one the
- * WebSocket JSON subprotocol uses, so a {@code Profile} or {@code SendResult} looks the same on
- * both. Immutable and thread-safe.
+ * Protocol messages are written with protobuf's canonical JSON mapping ({@link JsonFormat}'s
+ * default printer: lowerCamelCase names, default values omitted, 64-bit integers as strings),
+ * the mapping the {@code parley.v1.json} WebSocket subprotocol is specified to use, so a {@code
+ * Profile} or {@code SendResult} has the same shape on both. Immutable and thread-safe.
  */
 final class AdminJson {
   /** Largest accepted request body. */
@@ -77,8 +79,8 @@ final class AdminJson {
    *
    * @param emptyAllowed whether an empty (or all-whitespace) body means "no fields", for routes
    *     whose fields are all optional
-   * @throws ParleyException {@code TOO_LARGE} over {@link #MAX_BODY_BYTES}, {@code BAD_REQUEST}
-   *     for anything that is not a JSON object of the expected shape
+   * @throws ParleyException {@code TOO_LARGE} over {@link #MAX_BODY_BYTES}, {@code BAD_REQUEST} for
+   *     anything that is not a JSON object of the expected shape
    */
   <T> T readBody(byte[] body, Class<T> type, boolean emptyAllowed) {
     if (body.length > MAX_BODY_BYTES) {
@@ -93,9 +95,24 @@ final class AdminJson {
         throw ParleyException.badRequest("request body is required: a JSON object");
       }
     }
+    JsonNode tree;
+    try {
+      tree = mapper.readTree(body);
+    } catch (JsonParseException e) {
+      throw ParleyException.badRequest("invalid JSON: " + e.getOriginalMessage());
+    } catch (MismatchedInputException e) {
+      // readTree reports data after the first value this way (FAIL_ON_TRAILING_TOKENS).
+      throw ParleyException.badRequest("invalid JSON: unexpected data after the JSON object");
+    } catch (IOException e) {
+      // Malformed encodings (invalid UTF-8) and exceeded nesting or number-length limits.
+      throw ParleyException.badRequest("invalid JSON: " + e.getMessage());
+    }
+    if (tree == null || !tree.isObject()) {
+      throw ParleyException.badRequest("request body must be a JSON object");
+    }
     T value;
     try {
-      value = mapper.readValue(body, type);
+      value = mapper.treeToValue(tree, type);
     } catch (UnrecognizedPropertyException e) {
       throw ParleyException.badRequest(
           "unknown field \"" + fieldPath(e) + "\"; allowed fields: " + knownFields(e));
@@ -103,16 +120,11 @@ final class AdminJson {
       throw ParleyException.badRequest("number out of range: " + e.getOriginalMessage());
     } catch (MismatchedInputException e) {
       throw ParleyException.badRequest(mismatchMessage(e));
-    } catch (JsonParseException e) {
-      throw ParleyException.badRequest("invalid JSON: " + e.getOriginalMessage());
-    } catch (JsonMappingException e) {
+    } catch (JsonProcessingException e) {
       throw ParleyException.badRequest("invalid request body: " + e.getOriginalMessage());
-    } catch (IOException e) {
-      // Malformed encodings (e.g. invalid UTF-8) surface as plain IOExceptions.
-      throw ParleyException.badRequest("invalid JSON: " + e.getMessage());
-    }
-    if (value == null) {
-      throw ParleyException.badRequest("request body must be a JSON object, not null");
+    } catch (IllegalArgumentException e) {
+      // treeToValue wraps non-Jackson I/O failures; none are expected from an in-memory tree.
+      throw ParleyException.badRequest("invalid request body");
     }
     return value;
   }
@@ -132,8 +144,8 @@ final class AdminJson {
   }
 
   /**
-   * A reply holding a JSON object with one array of protocol messages and optional string
-   * fields, e.g. {@code {"users":[Profile...],"next_after":"bob"}}; null fields are left out.
+   * A reply holding a JSON object with one array of protocol messages and optional string fields,
+   * e.g. {@code {"users":[Profile...],"next_after":"bob"}}; null fields are left out.
    */
   HttpReply protoList(
       int status,

@@ -20,8 +20,8 @@ import java.util.concurrent.CompletableFuture;
 /**
  * The conversation routes of the admin API: create a direct conversation, group or channel on
  * behalf of a creator, read a conversation, list a user's conversations, and list, add and remove
- * members. Reads that belong to no user run as {@link Caller#system()}; actions on behalf of a
- * user run as {@link Caller#adminAs}. Stateless apart from its collaborators; thread-safe.
+ * members. Reads that belong to no user run as {@link Caller#system()}; actions on behalf of a user
+ * run as {@link Caller#adminAs}. Stateless apart from its collaborators; thread-safe.
  */
 final class ConversationRoutes {
   /** Largest page a list route asks for; absent means the service's default. */
@@ -142,10 +142,7 @@ final class ConversationRoutes {
     return conversations
         .addMembers(
             caller,
-            AddMembers.newBuilder()
-                .setConversationId(r.param("id"))
-                .addAllUserIds(userIds)
-                .build())
+            AddMembers.newBuilder().setConversationId(r.param("id")).addAllUserIds(userIds).build())
         .thenApply(ack -> json.proto(200, ack));
   }
 

@@ -62,7 +62,8 @@ public final class HttpErrors {
     if (status == 500) {
       code = ErrorCode.INTERNAL;
       String ref = Ids.timeOrdered("err_");
-      log.error("internal error {}: {}", ref, e.getMessage(), e.getCause() != null ? e.getCause() : e);
+      log.error(
+          "internal error {}: {}", ref, e.getMessage(), e.getCause() != null ? e.getCause() : e);
       message = "internal error (reference " + ref + ")";
     }
     ObjectNode body = JSON.createObjectNode();

@@ -16,9 +16,9 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The message routes of the admin API: post a message (as a user, or as the system when no user
- * is named), read a conversation's history, and read its receipt positions. Stateless apart from
- * its collaborators; thread-safe.
+ * The message routes of the admin API: post a message (as a user, or as the system when no user is
+ * named), read a conversation's history, and read its receipt positions. Stateless apart from its
+ * collaborators; thread-safe.
  */
 final class MessageRoutes {
   static final String TEXT_CONTENT_TYPE = "text/plain";
@@ -45,8 +45,7 @@ final class MessageRoutes {
     AdminBodies.SendMessage body =
         json.readBody(r.call().body(), AdminBodies.SendMessage.class, false);
     String clientMsgId = Fields.required(body.clientMsgId(), "client_msg_id");
-    Caller caller =
-        ConversationRoutes.actingAs(Fields.optionalNonBlank(body.asUser(), "as_user"));
+    Caller caller = ConversationRoutes.actingAs(Fields.optionalNonBlank(body.asUser(), "as_user"));
     if ((body.text() == null) == (body.bodyBase64() == null)) {
       throw ParleyException.badRequest("exactly one of \"text\" and \"body_base64\" is required");
     }

@@ -13,8 +13,8 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Serves the OpenAPI 3 description of the HTTP API ({@code openapi.yaml} on the classpath) at
- * {@value #PATH}, without authentication. The document is read once at construction. Immutable
- * and thread-safe.
+ * {@value #PATH}, without authentication. The document is read once at construction. Immutable and
+ * thread-safe.
  */
 public final class OpenApiEndpoint implements HttpEndpoint {
   /** Where the gateway mounts this endpoint. */

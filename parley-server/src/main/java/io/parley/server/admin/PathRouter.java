@@ -35,16 +35,16 @@ final class PathRouter<H> {
   /** No route's template matches the path. */
   record NoSuchPath<H>() implements Match<H> {}
 
-  /** Some route's template matches the path, but not with this method. */
-  record MethodNotAllowed<H>(Set<String> allowed) implements Match<H> {}
+  /** Some route's template matches the path, but not with this method; allowed is sorted. */
+  record MethodNotAllowed<H>(List<String> allowed) implements Match<H> {}
 
   private final List<Route<H>> routes = new ArrayList<>();
 
   /**
    * Registers a route.
    *
-   * @throws IllegalArgumentException for a malformed template, or a method and template shape
-   *     that an earlier route already claims
+   * @throws IllegalArgumentException for a malformed template, or a method and template shape that
+   *     an earlier route already claims
    */
   PathRouter<H> add(String method, String template, H handler) {
     Objects.requireNonNull(handler, "handler");
@@ -83,7 +83,7 @@ final class PathRouter<H> {
       }
       allowed.add(r.method());
     }
-    return allowed.isEmpty() ? new NoSuchPath<>() : new MethodNotAllowed<>(Set.copyOf(allowed));
+    return allowed.isEmpty() ? new NoSuchPath<>() : new MethodNotAllowed<>(List.copyOf(allowed));
   }
 
   private static List<String> parseTemplate(String template) {

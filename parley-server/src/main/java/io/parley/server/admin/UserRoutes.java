@@ -15,9 +15,8 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The user routes of the admin API: create (upsert), list, get, patch, deactivate, reactivate,
- * and minting a client token for an active user. Stateless apart from its collaborators;
- * thread-safe.
+ * The user routes of the admin API: create (upsert), list, get, patch, deactivate, reactivate, and
+ * minting a client token for an active user. Stateless apart from its collaborators; thread-safe.
  */
 final class UserRoutes {
   /** Token lifetime when the request names none. */
@@ -50,8 +49,7 @@ final class UserRoutes {
         .add("POST", "/v1/admin/users/{id}/tokens", this::mintToken);
   }
 
-  private CompletableFuture<HttpReply> create(
-      AdminRequest r) {
+  private CompletableFuture<HttpReply> create(AdminRequest r) {
     AdminBodies.CreateUser body =
         json.readBody(r.call().body(), AdminBodies.CreateUser.class, false);
     String userId = Fields.required(body.userId(), "user_id");
@@ -60,8 +58,7 @@ final class UserRoutes {
         .thenApply(p -> json.proto(201, p));
   }
 
-  private CompletableFuture<HttpReply> list(
-      AdminRequest r) {
+  private CompletableFuture<HttpReply> list(AdminRequest r) {
     String after = r.query("after");
     int limit = r.intQuery("limit", DEFAULT_LIST_LIMIT, 1, MAX_LIST_LIMIT);
     return users
@@ -79,13 +76,11 @@ final class UserRoutes {
             });
   }
 
-  private CompletableFuture<HttpReply> get(
-      AdminRequest r) {
+  private CompletableFuture<HttpReply> get(AdminRequest r) {
     return profile(r.param("id")).thenApply(p -> json.proto(200, p));
   }
 
-  private CompletableFuture<HttpReply> update(
-      AdminRequest r) {
+  private CompletableFuture<HttpReply> update(AdminRequest r) {
     AdminBodies.UpdateUser body =
         json.readBody(r.call().body(), AdminBodies.UpdateUser.class, false);
     String userId = r.param("id");
@@ -101,16 +96,13 @@ final class UserRoutes {
         .thenApply(p -> json.proto(200, p));
   }
 
-  private CompletableFuture<HttpReply>
-      setDeactivated(AdminRequest r, boolean deactivated) {
+  private CompletableFuture<HttpReply> setDeactivated(AdminRequest r, boolean deactivated) {
     json.readBody(r.call().body(), AdminBodies.NoFields.class, true);
     return users.setDeactivated(r.param("id"), deactivated).thenApply(p -> json.proto(200, p));
   }
 
-  private CompletableFuture<HttpReply>
-      mintToken(AdminRequest r) {
-    AdminBodies.MintToken body =
-        json.readBody(r.call().body(), AdminBodies.MintToken.class, true);
+  private CompletableFuture<HttpReply> mintToken(AdminRequest r) {
+    AdminBodies.MintToken body = json.readBody(r.call().body(), AdminBodies.MintToken.class, true);
     Duration ttl = ttl(body.ttlSeconds());
     String userId = r.param("id");
     return profile(userId)
@@ -126,8 +118,7 @@ final class UserRoutes {
   }
 
   private CompletableFuture<Profile> profile(String userId) {
-    return users.getProfile(
-        Caller.system(), GetProfile.newBuilder().setUserId(userId).build());
+    return users.getProfile(Caller.system(), GetProfile.newBuilder().setUserId(userId).build());
   }
 
   private static Duration ttl(Long seconds) {
