@@ -79,6 +79,7 @@ public final class MessageServiceImpl implements MessageService {
   public CompletableFuture<SendResult> send(Caller caller, SendMessage request) {
     return EngineFailures.guard(
         () -> {
+          Access.requireUser(caller);
           String id = Validation.requireId("conversation_id", request.getConversationId());
           String cmid = Validation.requireId("client_msg_id", request.getClientMsgId());
           Validation.maxChars("content_type", request.getContentType(), MAX_CONTENT_TYPE_CHARS);
@@ -234,6 +235,7 @@ public final class MessageServiceImpl implements MessageService {
   public CompletableFuture<SendResult> addReaction(Caller caller, AddReaction request) {
     return EngineFailures.guard(
         () -> {
+          Access.requireUser(caller);
           requireReaction(request.getReaction());
           return onTarget(
               caller,
@@ -252,6 +254,7 @@ public final class MessageServiceImpl implements MessageService {
   public CompletableFuture<SendResult> removeReaction(Caller caller, RemoveReaction request) {
     return EngineFailures.guard(
         () -> {
+          Access.requireUser(caller);
           requireReaction(request.getReaction());
           return onTarget(
               caller,
