@@ -57,7 +57,9 @@ public final class ConversationState {
   private final PendingAwareCache<Long, StoredEvent> events;
   private long writesIssued;
   private long writesCommitted;
+  private int pendingCommits;
   private boolean changeOpen;
+  private boolean poisoned;
   private CompletableFuture<Void> tail = DONE;
 
   private ConversationState(String conversationId, long epoch, ParleyStore store) {
@@ -283,6 +285,31 @@ public final class ConversationState {
     changeOpen = false;
   }
 
+  void commitStarted() {
+    pendingCommits++;
+  }
+
+  void commitFinished() {
+    pendingCommits--;
+  }
+
+  int pendingCommits() {
+    return pendingCommits;
+  }
+
+  /**
+   * Marks this state as no longer matching what will be on disk (a change failed or was never
+   * written). It must not be used again; it is replaced once none of its commits is in flight.
+   */
+  void poison() {
+    poisoned = true;
+    changeOpen = false;
+  }
+
+  boolean isPoisoned() {
+    return poisoned;
+  }
+
   boolean hasOpenChange() {
     return changeOpen;
   }
@@ -299,9 +326,9 @@ public final class ConversationState {
     return writesCommitted;
   }
 
-  /** True when no change of this state is waiting for its commit, so it may be evicted. */
+  /** True when no change of this state is open or waiting for its commit: it may be evicted. */
   boolean isQuiescent() {
-    return writesCommitted == writesIssued && !changeOpen;
+    return pendingCommits == 0 && !changeOpen;
   }
 
   private static String sendKey(String userId, String clientMsgId) {

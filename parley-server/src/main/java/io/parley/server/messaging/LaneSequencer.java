@@ -29,9 +29,13 @@ import org.slf4j.LoggerFactory;
  * against the state as already changed. The store completes write futures in submission order;
  * each completion hops back onto the lane (a FIFO executor), so commit callbacks, and the bus
  * publishes attached to them, run on the lane in commit order, which per conversation is seq
- * order. On a failed commit the conversation's state is evicted and reloaded from disk by the next
- * command; the store's epoch rule makes every write built on the failed one fail too, so the log
- * stays gapless. States with commits in flight are never evicted by the LRU.
+ * order.
+ *
+ * <p>On a failed commit the conversation's state is poisoned and reloaded from disk: at once when
+ * the store's epoch moved (the store then rejects every write built on the stale state, so the
+ * log stays gapless), otherwise once none of its commits is in flight (commands meanwhile get a
+ * retryable {@code UNAVAILABLE}). A command that fails while holding an open change poisons the
+ * state the same way. States with commits in flight are never evicted by the LRU.
  *
  * <p>Thread-safe. {@link #close} is graceful: it stops admitting commands and waits (bounded) for
  * admitted ones and their commits to finish.
@@ -39,6 +43,7 @@ import org.slf4j.LoggerFactory;
 public final class LaneSequencer implements Sequencer {
   private static final Logger log = LoggerFactory.getLogger(LaneSequencer.class);
   private static final long OVERLOAD_RETRY_AFTER_MS = 200;
+  private static final long RECOVERY_RETRY_AFTER_MS = 100;
 
   private final Lane[] lanes;
   private final AtomicInteger inFlight = new AtomicInteger();
@@ -234,8 +239,9 @@ public final class LaneSequencer implements Sequencer {
       for (ConversationState s : touched) {
         if (s.hasOpenChange()) {
           log.error("command left an uncommitted change on {}; state discarded", s.conversationId());
-          evict(s);
-        } else if (!s.exists() && s.isQuiescent()) {
+          s.poison();
+        }
+        if (s.isQuiescent() && (!s.exists() || s.isPoisoned())) {
           evict(s);
         }
       }
@@ -246,7 +252,17 @@ public final class LaneSequencer implements Sequencer {
     public ConversationState state(String conversationId) {
       ConversationState s = states.get(conversationId);
       if (s != null && s.epoch() != store.epoch()) {
-        // A commit failed since this state was loaded: everything it ran ahead with is rejected.
+        // A commit failed since this state was loaded: the store rejects every write it ran
+        // ahead with, so the disk is the truth again.
+        states.remove(conversationId);
+        s = null;
+      } else if (s != null && s.isPoisoned()) {
+        if (s.pendingCommits() > 0) {
+          // Writes built on the broken state may still land; reloading before they settle
+          // could reuse their seqs.
+          throw new ParleyException(
+              ErrorCode.UNAVAILABLE, "conversation is recovering, retry", RECOVERY_RETRY_AFTER_MS);
+        }
         states.remove(conversationId);
         s = null;
       }
@@ -276,16 +292,20 @@ public final class LaneSequencer implements Sequencer {
       try {
         stored = store.write(write);
       } catch (RuntimeException e) {
+        // Rejected before queueing (invalid input): nothing later may build on this state.
+        s.poison();
         stored = CompletableFuture.failedFuture(e);
       }
+      s.commitStarted();
       CompletableFuture<Void> done = new CompletableFuture<>();
       stored.whenCompleteAsync(
           (v, e) -> {
+            s.commitFinished();
             if (e == null) {
               s.committed(writeNo);
               done.complete(null);
             } else {
-              evict(s);
+              s.poison();
               done.completeExceptionally(EngineFailures.map(e));
             }
           },
