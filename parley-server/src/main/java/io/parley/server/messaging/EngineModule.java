@@ -25,6 +25,10 @@ import org.slf4j.LoggerFactory;
  * admitting commands and finishes the queued ones and their commits, then the read executor
  * finishes its queued reads. Close the engine before the store. Thread-safe.
  *
+ * <p>Service futures complete on engine threads (a sequencer lane or the read executor), never on
+ * the caller's thread and never on the store's writer thread: continuations must be quick and
+ * non-blocking (a Netty {@code writeAndFlush} is fine), or use the {@code thenXxxAsync} variants.
+ *
  * @param resources stops the lanes and executors (called by {@link #close})
  */
 public record EngineModule(

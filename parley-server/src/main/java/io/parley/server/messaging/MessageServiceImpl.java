@@ -38,7 +38,8 @@ import java.util.function.BiFunction;
  * The {@link MessageService}. Sends, edits, deletes and reactions are sequenced on the
  * conversation's lane; history is read from committed state on the read executor.
  *
- * <p>Send rules: {@code conversation_id} and {@code client_msg_id} are required (at most 128
+ * <p>Sends and reactions need a user (the system caller gets {@code BAD_REQUEST}; the admin API
+ * posts as a user). Send rules: {@code conversation_id} and {@code client_msg_id} are required (at most 128
  * characters), {@code content_type} at most 128 characters, the body at most {@code
  * limits.maxMessageBytes} ({@code TOO_LARGE}), at most 50 mentions; mentions of users who are not
  * members are dropped; {@code reply_to_seq} must not be beyond the end of the log. In channels

@@ -168,14 +168,13 @@ public final class UserServiceImpl implements UserService {
                         userId, u.displayName(), u.avatarUrl(), deactivated, u.createdAtMs(),
                         clock.millis());
                 return put(next)
-                    .thenApplyAsync(
+                    .thenApply(
                         r -> {
                           if (deactivated) {
                             bus.publish(new BusMessage.UserDeactivated(userId));
                           }
                           return toProfile(r);
-                        },
-                        reads);
+                        });
               });
         });
   }
@@ -198,8 +197,9 @@ public final class UserServiceImpl implements UserService {
         });
   }
 
+  /** Writes the user; continues on the read executor, never on the store's writer thread. */
   private CompletableFuture<UserRecord> put(UserRecord u) {
-    return store.write(new StoreWrite().putUser(u)).thenApply(v -> u);
+    return store.write(new StoreWrite().putUser(u)).thenApplyAsync(v -> u, reads);
   }
 
   private UserRecord require(String userId) {
