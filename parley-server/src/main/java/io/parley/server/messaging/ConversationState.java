@@ -32,10 +32,12 @@ import java.util.concurrent.CompletableFuture;
  * <p>Confined to the lane thread that owns the conversation; not thread-safe.
  */
 public final class ConversationState {
-  static final int MEMBER_CACHE_ENTRIES = 4096;
-  static final int RECEIPT_CACHE_ENTRIES = 4096;
-  static final int SEND_CACHE_ENTRIES = 512;
-  static final int EVENT_CACHE_ENTRIES = 256;
+  // Kept small: a lane caches thousands of conversations. Entries of uncommitted changes stay
+  // regardless of these bounds; committed data is one store read away.
+  static final int MEMBER_CACHE_ENTRIES = 1024;
+  static final int RECEIPT_CACHE_ENTRIES = 1024;
+  static final int SEND_CACHE_ENTRIES = 32;
+  static final int EVENT_CACHE_ENTRIES = 32;
   private static final int MEMBER_PAGE = 1000;
   private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
 
