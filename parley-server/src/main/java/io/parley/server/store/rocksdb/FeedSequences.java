@@ -1,6 +1,5 @@
 package io.parley.server.store.rocksdb;
 
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.ToLongFunction;
@@ -16,7 +15,7 @@ import java.util.function.ToLongFunction;
  */
 final class FeedSequences {
   private final ToLongFunction<String> lastOnDisk;
-  private final Map<String, Long> pending = new HashMap<>();
+  private final Map<String, Long> pending = new LinkedHashMap<>();
   private final LinkedHashMap<String, Long> committed;
 
   /**

@@ -40,7 +40,8 @@ final class GroupCommitWriter {
   private static final Logger log = LoggerFactory.getLogger(GroupCommitWriter.class);
 
   /** One submitted write and its future; {@code holdsPermit} when it took a queue slot. */
-  private record Pending(PreparedWrite write, CompletableFuture<Void> future, boolean holdsPermit) {}
+  private record Pending(
+      PreparedWrite write, CompletableFuture<Void> future, boolean holdsPermit) {}
 
   private final RocksDB db;
   private final WriteOptions writeOptions;
@@ -274,9 +275,17 @@ final class GroupCommitWriter {
       feedSequences.rollback();
       long next = epoch.incrementAndGet();
       failedCommits.incrementAndGet();
+      // Full stack trace for the first failure of a run; a failing disk fails every batch.
+      if (lastCommitFailed) {
+        log.warn(
+            "store commit of {} writes failed again; epoch is now {}: {}",
+            accepted.size(),
+            next,
+            e.toString());
+      } else {
+        log.warn("store commit of {} writes failed; epoch is now {}", accepted.size(), next, e);
+      }
       lastCommitFailed = true;
-      log.warn(
-          "store commit of {} writes failed; epoch is now {}", accepted.size(), next, e);
       return e;
     }
   }

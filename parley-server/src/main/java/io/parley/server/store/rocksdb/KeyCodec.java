@@ -36,7 +36,8 @@ import java.util.Arrays;
  *   members       (conversation, user)           PRIMARY KEY ((conversation_id), user_id)
  *   userconv      (user, conversation)           PRIMARY KEY ((user_id), conversation_id)
  *   receipts      (conversation, user)           PRIMARY KEY ((conversation_id), user_id)
- *   idempotency   (conversation, user, clientId) PRIMARY KEY ((conversation_id), user_id, client_msg_id)
+ *   idempotency   (conversation, user, clientId)
+ *                                     PRIMARY KEY ((conversation_id), user_id, client_msg_id)
  *   users         (user)                         PRIMARY KEY ((user_id))
  *   conversations (conversation)                 PRIMARY KEY ((conversation_id))
  * </pre>
@@ -78,6 +79,10 @@ final class KeyCodec {
     if (id.indexOf('\0') >= 0) {
       throw new IllegalArgumentException("id must not contain NUL");
     }
+    byte[] ascii = asciiBytes(id);
+    if (ascii != null) {
+      return ascii;
+    }
     byte[] bytes;
     try {
       CharsetEncoder encoder =
@@ -94,6 +99,19 @@ final class KeyCodec {
       throw new IllegalArgumentException("id longer than " + MAX_ID_BYTES + " bytes");
     }
     return bytes;
+  }
+
+  /** The bytes of an all-ASCII string (the common case for ids), else null. */
+  private static byte[] asciiBytes(String s) {
+    byte[] out = new byte[s.length()];
+    for (int i = 0; i < out.length; i++) {
+      char c = s.charAt(i);
+      if (c >= 0x80) {
+        return null;
+      }
+      out[i] = (byte) c;
+    }
+    return out;
   }
 
   /** Throws {@link IllegalArgumentException} unless {@code id} is a valid id. */

@@ -96,10 +96,8 @@ final class PreparedWrite {
       for (String userId : f.userIds()) {
         KeyCodec.validateId(userId);
       }
-      feeds.add(
-          new Feed(
-              f.userIds(),
-              RecordCodec.encodeFeedValue(f.conversationId(), positive(f.seq(), "feed event seq"))));
+      long seq = positive(f.seq(), "feed event seq");
+      feeds.add(new Feed(f.userIds(), RecordCodec.encodeFeedValue(f.conversationId(), seq)));
     }
     return new PreparedWrite(List.copyOf(ops), List.copyOf(feeds), write.epoch());
   }

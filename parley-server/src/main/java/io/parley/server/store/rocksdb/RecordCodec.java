@@ -115,7 +115,8 @@ final class RecordCodec {
   static MemberRecord decodeMember(String conversationId, String userId, byte[] value) {
     ByteBuffer in = open(value);
     try {
-      return new MemberRecord(conversationId, userId, roleOf(in.getInt()), in.getLong(), in.getLong());
+      return new MemberRecord(
+          conversationId, userId, roleOf(in.getInt()), in.getLong(), in.getLong());
     } catch (BufferUnderflowException e) {
       throw corrupt("member", e);
     }

@@ -25,6 +25,8 @@ import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.WriteBufferManager;
 import org.rocksdb.WriteOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Opens the RocksDB database of the store with options tuned for a small machine, and owns every
@@ -41,6 +43,7 @@ import org.rocksdb.WriteOptions;
  * handles has stopped. The accessors may be called from any thread while it is open.
  */
 final class RocksDbResources implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RocksDbResources.class);
   static final long BLOCK_CACHE_BYTES = 64L << 20;
   static final long MEMTABLE_BUDGET_BYTES = 32L << 20;
   private static final long WRITE_HEAVY_MEMTABLE_BYTES = 16L << 20;
@@ -222,8 +225,17 @@ final class RocksDbResources implements AutoCloseable {
     return readOptions;
   }
 
+  /**
+   * Closes everything. The WAL is synced first so that a clean shutdown is durable even when
+   * commits do not wait for fsync.
+   */
   @Override
   public void close() {
+    try {
+      db.syncWal();
+    } catch (RocksDBException e) {
+      log.warn("could not sync the write-ahead log while closing the store", e);
+    }
     for (ColumnFamilyHandle h : allHandles) {
       h.close();
     }

@@ -290,7 +290,10 @@ public final class RocksDbStore implements ParleyStore {
     return writer.isAccepting() && !writer.lastCommitFailed() && !nativesClosed;
   }
 
-  /** Refuses new writes, finishes queued ones, stops the writer and frees the database. Idempotent. */
+  /**
+   * Refuses new writes, finishes queued ones, stops the writer and frees the database.
+   * Idempotent.
+   */
   @Override
   public void close() {
     writer.shutdown();
