@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.parley.protocol.v1.ClientFrame;
 import io.parley.protocol.v1.ErrorCode;
+import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
@@ -21,13 +22,23 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code parley_frames_in_total}, {@code parley_frames_out_total}: WebSocket data frames
  *   <li>{@code parley_events_out_total}: log events pushed live (an event batch counts each event)
  *   <li>{@code parley_errors_total{code}}: error frames sent, by error code
- *   <li>{@code parley_request_seconds{kind}}: request latency by request kind; {@code
- *       send_message} also publishes a percentile histogram
+ *   <li>{@code parley_request_seconds{kind}}: request latency by request kind, as a histogram
+ *       with a few fixed buckets (1 ms to 5 s); {@code send_message} publishes the full percentile
+ *       histogram. Every kind is a histogram because Prometheus requires one type per metric name.
  * </ul>
  *
  * Thread-safe.
  */
 public final class GatewayMetrics {
+  private static final Duration[] LATENCY_BUCKETS = {
+    Duration.ofMillis(1),
+    Duration.ofMillis(5),
+    Duration.ofMillis(25),
+    Duration.ofMillis(100),
+    Duration.ofMillis(500),
+    Duration.ofSeconds(1),
+    Duration.ofSeconds(5)
+  };
   private final AtomicInteger connections = new AtomicInteger();
   private final Counter framesIn;
   private final Counter framesOut;
@@ -68,6 +79,8 @@ public final class GatewayMetrics {
               .tag("kind", kindName(k));
       if (k == ClientFrame.RequestCase.SEND_MESSAGE) {
         b.publishPercentileHistogram();
+      } else {
+        b.serviceLevelObjectives(LATENCY_BUCKETS);
       }
       requests.put(k, b.register(registry));
     }

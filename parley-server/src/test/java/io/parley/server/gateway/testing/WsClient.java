@@ -6,7 +6,6 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import io.parley.protocol.v1.Authenticate;
 import io.parley.protocol.v1.ClientFrame;
-import io.parley.protocol.v1.Ping;
 import io.parley.protocol.v1.ServerFrame;
 import io.parley.server.gateway.ws.Subprotocol;
 import java.io.ByteArrayOutputStream;
@@ -139,17 +138,12 @@ public final class WsClient implements WebSocket.Listener, AutoCloseable {
     }
   }
 
-  /**
-   * Sends a Ping and returns every frame received before its Pong: since the server writes in
-   * order, this is everything it wrote before reading the ping.
-   */
-  public List<ServerFrame> drainUntilPong() {
-    long id = nextId();
-    send(ClientFrame.newBuilder().setRequestId(id).setPing(Ping.newBuilder().setClientTimeMs(1)).build());
+  /** Every frame received before the first one that matches (which is consumed). */
+  public List<ServerFrame> framesBefore(Predicate<ServerFrame> fence) {
     List<ServerFrame> before = new ArrayList<>();
     while (true) {
       ServerFrame f = next();
-      if (f.getRequestId() == id && f.hasPong()) {
+      if (fence.test(f)) {
         return before;
       }
       before.add(f);
