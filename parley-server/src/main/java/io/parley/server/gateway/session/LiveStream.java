@@ -195,6 +195,23 @@ public final class LiveStream {
     }
   }
 
+  /**
+   * Live events for this session were lost before reaching the stream (its delivery queue was
+   * full). Handled like a buffer overflow: while live the stream stalls (the client must sync);
+   * while buffering, the next sync page is reported incomplete.
+   */
+  void eventsLost(String reason) {
+    switch (mode) {
+      case LIVE -> stall(reason);
+      case AWAITING_AUTH, SYNCING -> {
+        buffer.clear();
+        bufferedEvents = 0;
+        overflowed = true;
+      }
+      case STALLED -> {}
+    }
+  }
+
   /** The session is closing: forget buffered events. */
   void close() {
     buffer.clear();

@@ -43,6 +43,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -88,7 +89,10 @@ import org.slf4j.LoggerFactory;
  *
  * See {@link LiveStream} for deduplication, the sync seam and back-pressure. The bus delivers from
  * its own threads through {@link #deliverEvents} and {@link #deliverEphemeral}: items are queued
- * and drained on the event loop in one task, written without flushing, then flushed once.
+ * and drained on the event loop in one task, written without flushing, then flushed once. The
+ * queue holds at most {@value #MAX_QUEUED_DELIVERIES} items; committed events that find it full
+ * are dropped and the stream treats them as lost ({@link LiveStream#eventsLost}: resync), so a
+ * lagging event loop cannot make publishers pile up memory.
  *
  * <p>Thread-safety: the state is confined to the channel's event loop; the public delivery and
  * control methods ({@link #deliverEvents}, {@link #deliverEphemeral}, {@link #close}, {@link
@@ -102,6 +106,7 @@ public final class Session {
   static final int MAX_FAILED_AUTHENTICATIONS = 3;
   static final int MAX_PRESENCE_SUBSCRIPTIONS = 1000;
   static final int MAX_BUFFERED_LIVE_EVENTS = 10_000;
+  static final int MAX_QUEUED_DELIVERIES = 4096;
   static final long RATE_LIMIT_RETRY_MS = 100;
   static final long CLOSE_HANDSHAKE_TIMEOUT_MS = 1000;
   private static final Pattern DEVICE_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
@@ -131,6 +136,8 @@ public final class Session {
   private final Sink sink = new Sink();
   private final LiveStream live = new LiveStream(sink, MAX_BUFFERED_LIVE_EVENTS);
   private final Queue<Object> inbox = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger inboxSize = new AtomicInteger();
+  private final AtomicBoolean inboxOverflowed = new AtomicBoolean();
   private final AtomicBoolean drainScheduled = new AtomicBoolean();
   private final Runnable drainTask = this::drainInbox;
   private final ArrayDeque<ClientFrame> heldDuringAuth = new ArrayDeque<>();
@@ -193,12 +200,24 @@ public final class Session {
 
   /** Queues committed events of one conversation for live delivery (any thread). */
   public void deliverEvents(String conversationId, List<Event> events, OutboundFrame frame) {
-    inbox.add(new LiveEvents(conversationId, events, frame));
+    if (inboxOverflowed.get()) {
+      return; // lost; the next drain turns the loss into a resync
+    }
+    if (inboxSize.incrementAndGet() > MAX_QUEUED_DELIVERIES) {
+      inboxSize.decrementAndGet();
+      inboxOverflowed.set(true);
+    } else {
+      inbox.add(new LiveEvents(conversationId, events, frame));
+    }
     scheduleDrain();
   }
 
   /** Queues an ephemeral push (typing, presence, receipt) for delivery (any thread). */
   public void deliverEphemeral(OutboundFrame frame) {
+    if (inboxSize.incrementAndGet() > MAX_QUEUED_DELIVERIES) {
+      inboxSize.decrementAndGet(); // ephemeral: dropping it is harmless
+      return;
+    }
     inbox.add(frame);
     scheduleDrain();
   }
@@ -247,14 +266,17 @@ public final class Session {
   void start() {
     ctx.metrics().connectionOpened();
     ctx.registry().connected(this);
-    authDeadline =
-        schedule(
-            () -> {
-              if (state == State.AWAITING_AUTH || state == State.AUTHENTICATING) {
-                closeWith(CloseCodes.AUTHENTICATION_TIMEOUT, "authentication timeout");
-              }
-            },
-            ctx.timeouts().handshake().toMillis());
+    long handshake = ctx.timeouts().handshake().toMillis();
+    if (handshake > 0) {
+      authDeadline =
+          schedule(
+              () -> {
+                if (state == State.AWAITING_AUTH || state == State.AUTHENTICATING) {
+                  closeWith(CloseCodes.AUTHENTICATION_TIMEOUT, "authentication timeout");
+                }
+              },
+              handshake);
+    }
     long ping = ctx.timeouts().pingInterval().toMillis();
     if (ping > 0) {
       keepAlive =
@@ -733,6 +755,7 @@ public final class Session {
     drainScheduled.set(false);
     Object item;
     while ((item = inbox.poll()) != null) {
+      inboxSize.decrementAndGet();
       if (state == State.CLOSING) {
         continue;
       }
@@ -741,6 +764,13 @@ public final class Session {
       } else {
         live.offerEphemeral((OutboundFrame) item);
       }
+    }
+    // Events lost to a full queue are newer than everything queued before them.
+    if (inboxOverflowed.get()) {
+      if (state != State.CLOSING) {
+        live.eventsLost("slow consumer: delivery queue full");
+      }
+      inboxOverflowed.set(false);
     }
     flushIfNeeded();
   }
@@ -817,8 +847,17 @@ public final class Session {
 
   /** Writes on behalf of the {@link LiveStream} and the request path; event loop only. */
   private final class Sink implements LiveStream.Sink {
+    /**
+     * Writes of one drain are flushed together at its end, so a burst can cross the high water
+     * mark before anything reached the socket: flush first, and only a channel that is still
+     * unwritable afterwards has a slow consumer behind it.
+     */
     @Override
     public boolean isWritable() {
+      if (!channel.isWritable() && needsFlush) {
+        needsFlush = false;
+        channel.flush();
+      }
       return channel.isWritable();
     }
 
@@ -841,7 +880,7 @@ public final class Session {
 
     @Override
     public void resyncRequired(String reason) {
-      if (channel.isWritable()) {
+      if (isWritable()) {
         writeResyncRequired(reason);
       } else {
         resyncPending = true;

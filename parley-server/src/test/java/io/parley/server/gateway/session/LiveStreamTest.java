@@ -206,6 +206,23 @@ class LiveStreamTest {
   }
 
   @Test
+  void lostEventsStallALiveStreamAndMakeARunningSyncIncomplete() {
+    stream.authenticated();
+    stream.eventsLost("queue full");
+    assertThat(stream.mode()).isEqualTo(Mode.STALLED);
+    assertThat(sink.resyncs).containsExactly("queue full");
+
+    RecordingSink s2 = new RecordingSink();
+    LiveStream syncing = new LiveStream(s2, 100);
+    syncing.authenticated();
+    syncing.beginSync();
+    syncing.eventsLost("queue full");
+    syncing.completeSync(1, page(1, 2, true));
+    assertThat(s2.written.get(0).getSyncResult().getComplete()).isFalse();
+    assertThat(syncing.mode()).isEqualTo(Mode.SYNCING);
+  }
+
+  @Test
   void ephemeralPushesAreWrittenOnlyWhenWritableAndNotStalled() {
     OutboundFrame typing =
         OutboundFrame.of(ServerFrame.newBuilder().setTyping(TypingNotice.newBuilder().setUserId("b")).build());

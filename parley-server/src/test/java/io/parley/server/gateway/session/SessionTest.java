@@ -7,11 +7,13 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.parley.protocol.v1.Authenticate;
 import io.parley.protocol.v1.ClientFrame;
 import io.parley.protocol.v1.ErrorCode;
+import io.parley.protocol.v1.Event;
 import io.parley.protocol.v1.Ping;
 import io.parley.protocol.v1.ServerFrame;
 import io.parley.server.auth.VerifiedToken;
 import io.parley.server.core.ParleyException;
 import io.parley.server.gateway.ws.InboundFrame;
+import io.parley.server.gateway.ws.OutboundFrame;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
@@ -84,6 +86,25 @@ class SessionTest {
     assertThat(fx.registry.sessionsOf("bob")).isEmpty();
     assertThat(fx.registry.connectedSessions()).isEmpty();
     assertThat(fx.services.disconnected).containsExactly("bob/phone-1");
+  }
+
+  @Test
+  void aFullDeliveryQueueTurnsLostEventsIntoAResync() {
+    Session s = fx.open(ch);
+    s.authenticateWithHeader(new VerifiedToken("alice", Long.MAX_VALUE), "");
+    written(ch);
+    int published = Session.MAX_QUEUED_DELIVERIES + 100;
+    for (int seq = 1; seq <= published; seq++) {
+      Event e = Event.newBuilder().setConversationId("g").setSeq(seq).build();
+      s.deliverEvents("g", List.of(e), OutboundFrame.events(List.of(e)));
+    }
+    ch.runPendingTasks();
+    List<ServerFrame> out = written(ch);
+    assertThat(out).hasSize(Session.MAX_QUEUED_DELIVERIES + 1);
+    assertThat(out.get(Session.MAX_QUEUED_DELIVERIES - 1).getEvent().getSeq())
+        .isEqualTo(Session.MAX_QUEUED_DELIVERIES);
+    assertThat(out.get(Session.MAX_QUEUED_DELIVERIES).getResyncRequired().getReason()).contains("queue full");
+    assertThat(s.snapshot().join().mode()).isEqualTo(LiveStream.Mode.STALLED);
   }
 
   @Test
