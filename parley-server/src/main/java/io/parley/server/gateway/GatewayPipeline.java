@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.parley.server.config.ParleyConfig;
 import io.parley.server.gateway.http.HttpRouter;
+import io.parley.server.gateway.http.SecurityHeadersHandler;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
@@ -19,6 +20,7 @@ import java.util.concurrent.TimeUnit;
  * <ol>
  *   <li>{@value #IDLE}: closes connections that sent nothing for {@code timeouts.idle}
  *   <li>{@value #HTTP_CODEC}: HTTP/1.1 (request line ≤ 4 KiB, headers ≤ 16 KiB)
+ *   <li>{@code http-security-headers}: {@link SecurityHeadersHandler} on every response
  *   <li>{@value #HTTP_AGGREGATOR}: whole requests, bodies ≤ {@value #MAX_HTTP_BODY_BYTES} bytes
  *       (larger: 413)
  *   <li>{@value #HTTP_ROUTER}: {@link io.parley.server.gateway.http.HttpRequestHandler}; closes a
@@ -40,6 +42,7 @@ final class GatewayPipeline extends ChannelInitializer<SocketChannel> {
   private final ParleyConfig.Timeouts timeouts;
   private final HttpRouter router;
   private final ChannelGroup connections;
+  private final SecurityHeadersHandler securityHeaders = new SecurityHeadersHandler();
 
   GatewayPipeline(ParleyConfig.Timeouts timeouts, HttpRouter router, ChannelGroup connections) {
     this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
@@ -56,6 +59,7 @@ final class GatewayPipeline extends ChannelInitializer<SocketChannel> {
         HTTP_CODEC,
         new HttpServerCodec(
             new HttpDecoderConfig().setMaxInitialLineLength(4096).setMaxHeaderSize(16 * 1024)));
+    p.addLast(SecurityHeadersHandler.NAME, securityHeaders);
     p.addLast(HTTP_AGGREGATOR, new HttpObjectAggregator(MAX_HTTP_BODY_BYTES));
     p.addLast(HTTP_ROUTER, router.newHandler(timeouts.handshake()));
   }

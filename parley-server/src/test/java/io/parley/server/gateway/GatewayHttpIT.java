@@ -68,6 +68,20 @@ class GatewayHttpIT {
   }
 
   @Test
+  void anOversizedBodyIsRefusedWith413CarryingTheSecurityHeaders() throws Exception {
+    gw = new GatewayHarness(TestConfigs.builder().build());
+    HttpResponse<String> res =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + gw.port + "/healthz"))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[2 * 1024 * 1024]))
+                .timeout(Duration.ofSeconds(5))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(res.statusCode()).isEqualTo(413);
+    assertThat(res.headers().firstValue("x-content-type-options")).contains("nosniff");
+  }
+
+  @Test
   void unknownPathsAre404JsonWithoutAStaticEndpoint() throws Exception {
     gw = new GatewayHarness(TestConfigs.builder().build());
     HttpResponse<String> missing = get("/nope");

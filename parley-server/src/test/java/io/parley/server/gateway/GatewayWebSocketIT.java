@@ -75,6 +75,7 @@ class GatewayWebSocketIT {
     try (RawWsClient raw = RawWsClient.open(gw.port, List.of("x", "parley.v1.json", "parley.v1.proto"), 0)) {
       assertThat(raw.status).isEqualTo(101);
       assertThat(raw.headers).containsEntry("sec-websocket-protocol", "parley.v1.json");
+      assertThat(raw.headers).containsEntry("x-frame-options", "DENY");
     }
   }
 

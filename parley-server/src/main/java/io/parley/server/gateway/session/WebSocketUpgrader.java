@@ -22,6 +22,7 @@ import io.parley.server.core.ParleyException;
 import io.parley.server.gateway.http.HttpReply;
 import io.parley.server.gateway.http.HttpResponses;
 import io.parley.server.gateway.http.HttpUpgrade;
+import io.parley.server.gateway.http.SecurityHeadersHandler;
 import io.parley.server.gateway.ws.FrameCodec;
 import io.parley.server.gateway.ws.Subprotocol;
 import java.util.ArrayList;
@@ -178,6 +179,9 @@ public final class WebSocketUpgrader implements HttpUpgrade {
       p.addAfter(AGGREGATOR, CODEC, new FrameCodec(subprotocol));
       p.addAfter(CODEC, SESSION, new SessionHandler(session));
       p.remove(router);
+      if (p.get(SecurityHeadersHandler.NAME) != null) {
+        p.remove(SecurityHeadersHandler.NAME);
+      }
       session.start();
       if (token != null) {
         session.authenticateWithHeader(token, device);

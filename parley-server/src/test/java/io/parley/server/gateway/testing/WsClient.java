@@ -13,7 +13,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -72,10 +71,6 @@ public final class WsClient implements WebSocket.Listener, AutoCloseable {
     WebSocket.Builder b = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
     headers.forEach(b::header);
     return b;
-  }
-
-  public WebSocket socket() {
-    return ws;
   }
 
   public long nextId() {
@@ -154,10 +149,6 @@ public final class WsClient implements WebSocket.Listener, AutoCloseable {
     return closed.orTimeout(WAIT_SECONDS, TimeUnit.SECONDS).join();
   }
 
-  public boolean isClosed() {
-    return closed.isDone();
-  }
-
   @Override
   public void onOpen(WebSocket webSocket) {
     webSocket.request(Long.MAX_VALUE);
@@ -212,10 +203,5 @@ public final class WsClient implements WebSocket.Listener, AutoCloseable {
       ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").exceptionally(t -> null);
     }
     ws.abort();
-  }
-
-  /** Text of a JSON body, for assertions. */
-  public static String utf8(byte[] b) {
-    return new String(b, StandardCharsets.UTF_8);
   }
 }
