@@ -1,12 +1,16 @@
 package io.parley.server.auth;
 
+import io.parley.server.core.Validation;
+
 /**
- * The rules a user id (a token's {@code sub}) must follow: 1 to 128 characters, no whitespace and no
- * control characters. Ids are compared exactly (case-sensitive). Stateless and thread-safe.
+ * The rules a token's {@code sub} must follow to name a Parley user: exactly the user-id rules of
+ * {@link Validation#isValidUserId} (1 to 128 printable characters, no whitespace or control
+ * characters), so a token the verifier accepts always names a user the engine accepts. Ids are
+ * compared exactly (case-sensitive). Stateless and thread-safe.
  */
 public final class UserIdRules {
   /** Longest accepted user id, in characters. */
-  public static final int MAX_LENGTH = 128;
+  public static final int MAX_LENGTH = Validation.MAX_ID_CHARS;
 
   private UserIdRules() {}
 
@@ -18,14 +22,8 @@ public final class UserIdRules {
     if (userId.length() > MAX_LENGTH) {
       return "user id is longer than " + MAX_LENGTH + " characters";
     }
-    for (int i = 0; i < userId.length(); ) {
-      int cp = userId.codePointAt(i);
-      if (Character.isWhitespace(cp) || Character.isSpaceChar(cp) || Character.isISOControl(cp)
-          || Character.getType(cp) == Character.FORMAT
-          || Character.getType(cp) == Character.SURROGATE) {
-        return "user id contains whitespace or control characters";
-      }
-      i += Character.charCount(cp);
+    if (!Validation.isValidUserId(userId)) {
+      return "user id contains whitespace, control or unassigned characters";
     }
     return null;
   }

@@ -143,7 +143,7 @@ public final class ConversationServiceImpl implements ConversationService {
           List<String> everyone = new ArrayList<>();
           everyone.add(me);
           everyone.addAll(others);
-          String id = Ids.timeOrdered("g_");
+          String id = Ids.timeOrdered(Ids.GROUP_PREFIX);
           return ctx.read(
                   () -> {
                     UserChecks.requireActive(ctx.store(), everyone);
@@ -175,7 +175,7 @@ public final class ConversationServiceImpl implements ConversationService {
         () -> {
           String me = Access.requireUser(caller);
           ConversationMetadata md = MetadataRules.validate(request.getMetadata());
-          String id = Ids.timeOrdered("c_");
+          String id = Ids.timeOrdered(Ids.CHANNEL_PREFIX);
           return ctx.read(
                   () -> {
                     UserChecks.requireActive(ctx.store(), List.of(me));

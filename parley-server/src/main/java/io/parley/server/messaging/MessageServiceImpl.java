@@ -139,7 +139,7 @@ public final class MessageServiceImpl implements MessageService {
             actor(caller)
                 .setMessagePosted(
                     MessagePosted.newBuilder()
-                        .setMessageId(Ids.timeOrdered("m_"))
+                        .setMessageId(Ids.timeOrdered(Ids.MESSAGE_PREFIX))
                         .setClientMsgId(cmid)
                         .setContentType(request.getContentType())
                         .setBody(request.getBody())

@@ -6,6 +6,7 @@ import io.parley.protocol.v1.ServerFrame;
 import io.parley.protocol.v1.SyncResult;
 import io.parley.server.gateway.ws.OutboundFrame;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -84,6 +85,9 @@ public final class LiveStream {
   private final Sink sink;
   private final int maxBufferedEvents;
   private final Map<String, Long> delivered = new HashMap<>();
+  // Lowest seq of the contiguous run ending at delivered[c] that this session has delivered: a
+  // session that joined a conversation mid-log holds [joinSeq, last], not [1, last].
+  private final Map<String, Long> deliveredFrom = new HashMap<>();
   private final ArrayDeque<Pending> buffer = new ArrayDeque<>();
   private int bufferedEvents;
   private boolean overflowed;
@@ -160,12 +164,7 @@ public final class LiveStream {
   /** Writes the answer to a Sync request and, if the client is now up to date, goes live. */
   void completeSync(long requestId, SyncResult result) {
     syncsInFlight = Math.max(0, syncsInFlight - 1);
-    for (ConversationDelta d : result.getDeltasList()) {
-      for (Event e : d.getEventsList()) {
-        advance(e.getConversationId().isEmpty() ? d.getConversation().getId() : e.getConversationId(), e.getSeq());
-      }
-    }
-    SyncResult toWrite = result;
+    SyncResult toWrite = withoutDelivered(result);
     if (mode == Mode.SYNCING && overflowed && result.getComplete()) {
       // Live events were dropped during this sync; the next page (from the new cursor) has them.
       toWrite = result.toBuilder().setComplete(false).build();
@@ -177,6 +176,57 @@ public final class LiveStream {
       mode = Mode.LIVE;
       flushBuffer();
     }
+  }
+
+  /**
+   * Drops from a sync page the events this session already delivered (live, before the sync was
+   * requested, or in an earlier page), then records the page's events as delivered. The session
+   * thereby sees every event exactly once even when live events raced the {@code Sync} request;
+   * the page's cursor is unchanged, so the client's position stays exact.
+   */
+  private SyncResult withoutDelivered(SyncResult result) {
+    SyncResult.Builder out = null;
+    for (int i = 0; i < result.getDeltasCount(); i++) {
+      ConversationDelta d = result.getDeltas(i);
+      if (d.getEventsCount() == 0) {
+        continue;
+      }
+      String conversationId = d.getConversation().getId();
+      long hi = delivered.getOrDefault(conversationId, 0L);
+      long lo = deliveredFrom.getOrDefault(conversationId, hi + 1);
+      List<Event> fresh = new ArrayList<>(d.getEventsCount());
+      for (Event e : d.getEventsList()) {
+        if (e.getSeq() < lo || e.getSeq() > hi) {
+          fresh.add(e);
+        }
+      }
+      if (fresh.size() != d.getEventsCount()) {
+        if (out == null) {
+          out = result.toBuilder();
+        }
+        out.setDeltas(i, d.toBuilder().clearEvents().addAllEvents(fresh));
+      }
+      if (!fresh.isEmpty()) {
+        recordDelivered(conversationId, fresh.get(0).getSeq(), fresh.get(fresh.size() - 1).getSeq());
+      }
+    }
+    return out == null ? result : out.build();
+  }
+
+  /** Records that the contiguous seqs {@code first..last} of a conversation were delivered. */
+  private void recordDelivered(String conversationId, long first, long last) {
+    long hi = delivered.getOrDefault(conversationId, 0L);
+    Long lo = deliveredFrom.get(conversationId);
+    if (lo == null || first > hi + 1) {
+      // First run, or a new run above a gap (e.g. after a stall): track the newest run.
+      deliveredFrom.put(conversationId, first);
+      delivered.put(conversationId, Math.max(hi, last));
+    } else if (last + 1 >= lo) {
+      deliveredFrom.put(conversationId, Math.min(lo, first));
+      delivered.put(conversationId, Math.max(hi, last));
+    }
+    // else: a run entirely below the tracked one (an earlier sync page); later pages continue
+    // above it, so forgetting it cannot cause a duplicate.
   }
 
   /** A Sync request failed (the error answer is written by the session). */
@@ -257,12 +307,9 @@ public final class LiveStream {
     OutboundFrame frame =
         from == 0 ? shared : OutboundFrame.events(events.subList(from, events.size()));
     sink.writePush(frame, events.size() - from);
-    delivered.put(conversationId, events.get(events.size() - 1).getSeq());
+    recordDelivered(conversationId, events.get(from).getSeq(), events.get(events.size() - 1).getSeq());
   }
 
-  private void advance(String conversationId, long seq) {
-    delivered.merge(conversationId, seq, Math::max);
-  }
 
   private void stall(String reason) {
     mode = Mode.STALLED;
