@@ -54,10 +54,14 @@ class CrashRecoveryIT {
 
     ForkedServer server = ForkedServer.start(dataDir);
     try {
+      for (String u : users) {
+        server.client(u, "setup").close(); // users exist from their first authentication
+      }
       try (WsTestClient owner = server.client(users.get(0), "d0")) {
         ServerFrame created =
             owner.call(
                 f -> f.setCreateGroup(CreateGroup.newBuilder().addAllMemberIds(users.subList(1, SENDERS))));
+        assertThat(created.hasConversation()).as("%s", created).isTrue();
         convId = created.getConversation().getConversation().getId();
       }
       int totalKills = 0;
@@ -79,10 +83,16 @@ class CrashRecoveryIT {
         CompletableFuture.allOf(senders.toArray(CompletableFuture[]::new)).join();
         server = ForkedServer.start(dataDir);
 
-        // Retry every send that was not acknowledged, with the same client_msg_id.
-        try (WsTestClient c = server.client(users.get(0), "retry")) {
+        // Retry every send that was not acknowledged, from the same user with the same
+        // client_msg_id (idempotency keys are scoped to the sender).
+        Map<String, WsTestClient> retryClients = new HashMap<>();
+        try {
+          for (String u : users) {
+            retryClients.put(u, server.client(u, "retry"));
+          }
           for (Map.Entry<String, String> e : attempted.entrySet()) {
             if (!acked.containsKey(e.getKey())) {
+              WsTestClient c = retryClients.get(senderOf(users, e.getKey()));
               ServerFrame res = c.call(f -> f.setSendMessage(message(convId, e.getKey(), e.getValue())));
               assertThat(res.hasSendResult()).as("%s", res).isTrue();
               acked.put(e.getKey(), res.getSendResult().getSeq());
@@ -90,11 +100,16 @@ class CrashRecoveryIT {
           }
           // A retry of an already acknowledged send is deduplicated too.
           for (Map.Entry<String, Long> e : acked.entrySet()) {
+            WsTestClient c = retryClients.get(senderOf(users, e.getKey()));
             ServerFrame res =
                 c.call(f -> f.setSendMessage(message(convId, e.getKey(), attempted.get(e.getKey()))));
-            assertThat(res.getSendResult().getSeq()).isEqualTo(e.getValue());
+            assertThat(res.getSendResult().getSeq()).as("resend of %s", e.getKey()).isEqualTo(e.getValue());
             assertThat(res.getSendResult().getDuplicate()).isTrue();
           }
+        } finally {
+          retryClients.values().forEach(WsTestClient::close);
+        }
+        try (WsTestClient c = server.client(users.get(0), "reader")) {
           List<Event> log = readWholeLog(c, convId);
           assertGaplessFromOne(log);
           Map<String, Long> messagesInLog = new LinkedHashMap<>();
@@ -115,6 +130,12 @@ class CrashRecoveryIT {
     } finally {
       server.close();
     }
+  }
+
+  /** Client message ids are "r{round}-s{sender}-{n}". */
+  private static String senderOf(List<String> users, String clientMsgId) {
+    String s = clientMsgId.substring(clientMsgId.indexOf("-s") + 2);
+    return users.get(Integer.parseInt(s.substring(0, s.indexOf('-'))));
   }
 
   private static void sendUntilDead(

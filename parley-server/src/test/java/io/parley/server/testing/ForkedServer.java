@@ -38,10 +38,12 @@ public final class ForkedServer implements AutoCloseable {
   private final Process process;
   private final int port;
   private final Thread reaper;
+  private final Path log;
 
-  private ForkedServer(Process process, int port) {
+  private ForkedServer(Process process, int port, Path log) {
     this.process = process;
     this.port = port;
+    this.log = log;
     this.reaper = new Thread(process::destroyForcibly, "forked-server-reaper");
     Runtime.getRuntime().addShutdownHook(reaper);
   }
@@ -69,7 +71,7 @@ public final class ForkedServer implements AutoCloseable {
             .redirectOutput(log.toFile());
     pb.environment().put("PARLEY_AUTH_HMAC_SECRET", Base64.getEncoder().encodeToString(SECRET));
     pb.environment().put("PARLEY_ADMIN_API_KEY", ADMIN_KEY);
-    ForkedServer server = new ForkedServer(pb.start(), port);
+    ForkedServer server = new ForkedServer(pb.start(), port, log);
     try {
       server.awaitReady(Duration.ofSeconds(60), log);
     } catch (IOException | RuntimeException | InterruptedException e) {
@@ -107,6 +109,15 @@ public final class ForkedServer implements AutoCloseable {
     return port;
   }
 
+  /** Everything the server process printed so far. */
+  public String output() {
+    try {
+      return Files.readString(log);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** A signed token for the user, valid for an hour. */
   public static String token(String userId) {
     try {
@@ -134,6 +145,11 @@ public final class ForkedServer implements AutoCloseable {
   public void kill() throws InterruptedException {
     process.destroyForcibly();
     process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  /** Sends SIGTERM (the server's graceful drain) without waiting. */
+  public void sigterm() {
+    process.destroy();
   }
 
   /** SIGTERM: the server's graceful drain. Returns the exit code. */

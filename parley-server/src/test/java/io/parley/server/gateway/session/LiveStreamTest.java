@@ -115,6 +115,29 @@ class LiveStreamTest {
   }
 
   @Test
+  void syncPageSkipsEventsTheSessionAlreadyReceivedLive() {
+    stream.authenticated();
+    publish(5, 7); // delivered live before the client asked to sync
+    stream.beginSync();
+    stream.completeSync(9, page(3, 8, true));
+    assertThat(sink.seqs()).containsExactly(5L, 6L, 7L, 3L, 4L, 8L);
+    assertThat(stream.deliveredSeq(C)).isEqualTo(8);
+  }
+
+  @Test
+  void syncKeepsEventsBeforeTheLiveRunOfAMemberWhoJoinedMidLog() {
+    stream.authenticated();
+    publish(8, 8); // the member's own join event, seen live
+    stream.beginSync();
+    stream.completeSync(9, page(3, 5, false));
+    stream.beginSync();
+    stream.completeSync(10, page(6, 8, true));
+    assertThat(sink.seqs()).containsExactly(8L, 3L, 4L, 5L, 6L, 7L);
+    publish(9, 9);
+    assertThat(sink.seqs()).endsWith(7L, 9L);
+  }
+
+  @Test
   void eventsDuringASyncAreBufferedAndFlushedAfterTheCompletePageWithoutDuplicates() {
     stream.authenticated();
     stream.beginSync();
