@@ -1225,7 +1225,7 @@ public final class ClientEngine {
               if (c != conn) {
                 return;
               }
-              deliver(orderer.fill(gap.conversationId(), f.getHistory().getEventsList()));
+              deliver(orderer.fill(gap, f.getHistory().getEventsList()));
               fetchGaps();
             }
 

@@ -194,20 +194,22 @@ public final class EventOrderer {
   }
 
   /**
-   * Reports the events a gap fetch returned (ascending seq, as a forward history read returns
-   * them) and returns what became deliverable. If the fetch made no progress (the log no longer
-   * holds the event after the last delivered one), the orderer resumes at the lowest event it holds
-   * rather than asking forever.
+   * Reports the events the fetch of {@code gap} returned (ascending seq, as a forward history read
+   * returns them) and returns what became deliverable. If the fetch made no progress although
+   * nothing was delivered since it was issued, the log no longer holds the event after the last
+   * delivered one; the orderer then resumes at the lowest event it holds rather than asking forever.
+   * (When events were delivered meanwhile, the answer is merely stale and the gap is asked again.)
    */
-  public List<Event> fill(String conversationId, List<Event> events) {
-    Position p = positions.get(conversationId);
+  public List<Event> fill(Gap gap, List<Event> events) {
+    Position p = positions.get(gap.conversationId());
     if (p == null) {
       return List.of();
     }
     p.fetching = false;
     long before = p.lastDelivered;
     List<Event> out = offerAll(events);
-    if (p.lastDelivered == before && !p.buffered.isEmpty()) {
+    boolean stale = gap.afterSeq() != before;
+    if (!stale && p.lastDelivered == before && !p.buffered.isEmpty()) {
       p.lastDelivered = p.buffered.firstKey() - 1;
       changed = true;
       drainBuffered(p, out);
