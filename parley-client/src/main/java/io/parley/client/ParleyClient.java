@@ -56,6 +56,7 @@ import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 
 /**
  * A Parley client: one user on one device, connected to a Parley server over a WebSocket.
@@ -247,7 +248,10 @@ public final class ParleyClient implements AutoCloseable {
                     .setLimit(nonNegative(limit, "limit"))),
         true,
         ServerFrame.PayloadCase.CONVERSATION_LIST,
-        ServerFrame::getConversationList);
+        f -> {
+          engine.observe(f.getConversationList().getConversationsList());
+          return f.getConversationList();
+        });
   }
 
   /** Joins a public channel. */
@@ -544,7 +548,11 @@ public final class ParleyClient implements AutoCloseable {
         frame,
         idempotent,
         ServerFrame.PayloadCase.CONVERSATION,
-        f -> f.getConversation().getConversation());
+        f -> {
+          Conversation c = f.getConversation().getConversation();
+          engine.observe(List.of(c));
+          return c;
+        });
   }
 
   private CompletableFuture<Void> ack(ClientFrame.Builder frame, boolean idempotent) {
@@ -593,6 +601,8 @@ public final class ParleyClient implements AutoCloseable {
    * once (each call creates an independent client).
    */
   public static final class Builder {
+    private static final Pattern DEVICE_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+
     private URI uri;
     private TokenProvider tokenProvider;
     private String deviceId;
@@ -638,13 +648,15 @@ public final class ParleyClient implements AutoCloseable {
     }
 
     /**
-     * A stable id for this app install. Optional: by default the id restored from the state
-     * directory, or the one the server assigns at the first connection.
+     * A stable id for this app install (1 to 64 characters of {@code [A-Za-z0-9._-]}). Optional: by
+     * default the id restored from the state directory, or the one the server assigns at the first
+     * connection.
      */
     public Builder deviceId(String deviceId) {
       Objects.requireNonNull(deviceId, "deviceId");
-      if (deviceId.isEmpty()) {
-        throw new IllegalArgumentException("deviceId must not be empty");
+      if (!DEVICE_ID.matcher(deviceId).matches()) {
+        throw new IllegalArgumentException(
+            "deviceId must be 1 to 64 characters of [A-Za-z0-9._-], got '" + deviceId + "'");
       }
       this.deviceId = deviceId;
       return this;

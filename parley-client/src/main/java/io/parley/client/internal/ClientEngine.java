@@ -304,6 +304,22 @@ public final class ClientEngine {
     return call(frame, true, extract);
   }
 
+  /**
+   * Notes the kind of conversations the application fetched (so channels get their sync cursor
+   * even before a sync reported them). Any thread.
+   */
+  public void observe(List<Conversation> conversations) {
+    List<String> found = new ArrayList<>();
+    for (Conversation c : conversations) {
+      if (c.getKind() == ConversationKind.CONVERSATION_KIND_CHANNEL && !c.getId().isEmpty()) {
+        found.add(c.getId());
+      }
+    }
+    if (!found.isEmpty()) {
+      onLoop(() -> channels.addAll(found));
+    }
+  }
+
   /** Queues a message in the outbox; the future completes when the server acknowledged it. */
   public CompletableFuture<SendResult> send(SendMessage message) {
     CompletableFuture<SendResult> out = new CompletableFuture<>();
@@ -1055,13 +1071,16 @@ public final class ClientEngine {
 
   private void requestSyncPage(Connection c) {
     Sync.Builder sync = Sync.newBuilder().setCursor(syncCursor).setLimit(cfg.syncPageLimit());
+    Set<String> cursorsSent = new HashSet<>();
     for (String channel : channels) {
       orderer
           .lastDelivered(channel)
           .ifPresent(
-              seq ->
-                  sync.addChannelCursors(
-                      ConversationCursor.newBuilder().setConversationId(channel).setSeq(seq)));
+              seq -> {
+                cursorsSent.add(channel);
+                sync.addChannelCursors(
+                    ConversationCursor.newBuilder().setConversationId(channel).setSeq(seq));
+              });
     }
     request(
         ClientFrame.newBuilder().setSync(sync),
@@ -1078,7 +1097,7 @@ public final class ClientEngine {
               reportError(unexpected(f, "Sync"));
               return;
             }
-            applySync(f.getSyncResult());
+            applySync(f.getSyncResult(), cursorsSent);
             if (f.getSyncResult().getComplete()) {
               finishSync();
             } else {
@@ -1124,7 +1143,7 @@ public final class ClientEngine {
             TimeUnit.MILLISECONDS);
   }
 
-  private void applySync(SyncResult result) {
+  private void applySync(SyncResult result, Set<String> cursorsSent) {
     for (ConversationDelta delta : result.getDeltasList()) {
       String id =
           delta.hasConversation()
@@ -1143,6 +1162,10 @@ public final class ClientEngine {
         Conversation conversation = delta.getConversation();
         if (conversation.getKind() == ConversationKind.CONVERSATION_KIND_CHANNEL) {
           channels.add(id);
+          if (!cursorsSent.contains(id)) {
+            // A channel's posts reach the device only through its cursor: sync once more with it.
+            resyncRequested = true;
+          }
         }
         if (delta.getEventsCount() == 0) {
           // A conversation new to this device starts at its head; older events are history.
