@@ -1,5 +1,6 @@
 package io.parley.server.admin;
 
+import io.parley.server.auth.MintedToken;
 import io.parley.protocol.v1.ErrorCode;
 import io.parley.protocol.v1.GetProfile;
 import io.parley.protocol.v1.Profile;

@@ -1,5 +1,6 @@
 package io.parley.server.admin;
 
+import io.parley.server.auth.MintedToken;
 import java.time.Duration;
 
 /**

@@ -15,7 +15,24 @@ public final class Ids {
   private static final char[] ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz".toCharArray();
   private static final SecureRandom RANDOM = new SecureRandom();
 
+  /** Prefix of direct conversation ids. */
+  public static final String DIRECT_PREFIX = "dm_";
+
+  /** Prefix of group conversation ids. */
+  public static final String GROUP_PREFIX = "g_";
+
+  /** Prefix of channel ids: lets a gateway tell channels apart without a store read. */
+  public static final String CHANNEL_PREFIX = "c_";
+
+  /** Prefix of server message ids. */
+  public static final String MESSAGE_PREFIX = "m_";
+
   private Ids() {}
+
+  /** True when the conversation id names a channel. */
+  public static boolean isChannel(String conversationId) {
+    return conversationId.startsWith(CHANNEL_PREFIX);
+  }
 
   /**
    * A 26-character Crockford-base32 id: 48 bits of milliseconds then 80 random bits, so ids sort
@@ -43,7 +60,7 @@ public final class Ids {
       sha.update(lo.getBytes(StandardCharsets.UTF_8));
       sha.update((byte) 0);
       sha.update(hi.getBytes(StandardCharsets.UTF_8));
-      return "dm_" + base32(sha.digest(), 26);
+      return DIRECT_PREFIX + base32(sha.digest(), 26);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is required by the Java platform", e);
     }

@@ -1,5 +1,6 @@
 package io.parley.server.admin;
 
+import io.parley.server.auth.MintedToken;
 import io.parley.protocol.v1.Ack;
 import io.parley.protocol.v1.AddMembers;
 import io.parley.protocol.v1.AddReaction;

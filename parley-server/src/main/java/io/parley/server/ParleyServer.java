@@ -1,0 +1,193 @@
+package io.parley.server;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.parley.server.admin.AdminModule;
+import io.parley.server.admin.OpenApiEndpoint;
+import io.parley.server.auth.DevTokenEndpoint;
+import io.parley.server.auth.JwtTokenVerifier;
+import io.parley.server.auth.TokenMinter;
+import io.parley.server.bus.EventBus;
+import io.parley.server.bus.local.LocalEventBus;
+import io.parley.server.config.ParleyConfig;
+import io.parley.server.gateway.GatewayModule;
+import io.parley.server.gateway.GatewayServer;
+import io.parley.server.gateway.GatewayServices;
+import io.parley.server.gateway.http.HttpEndpoint;
+import io.parley.server.gateway.http.MetricsEndpoint;
+import io.parley.server.gateway.http.StaticResourceEndpoint;
+import io.parley.server.messaging.EngineModule;
+import io.parley.server.store.ParleyStore;
+import io.parley.server.store.rocksdb.RocksDbStore;
+import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The composition root: builds every module from a {@link ParleyConfig} with constructors and
+ * small per-area factories, starts listening, and drains and stops on {@link #close()}. The CLI
+ * ({@code ./parley server}) registers a JVM shutdown hook that calls {@link #close()}, so SIGTERM
+ * drains gracefully. Tests start it in-process on port 0.
+ *
+ * <p>Start order is store → bus → engine → auth → gateway; close runs in reverse, after the
+ * gateway has drained, so every in-flight write finishes before the store closes. Thread-safe.
+ */
+public final class ParleyServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ParleyServer.class);
+
+  private final GatewayServer gateway;
+  private final Deque<AutoCloseable> closeInReverse;
+  private final ParleyConfig config;
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private final int port;
+
+  private ParleyServer(
+      ParleyConfig config, GatewayServer gateway, Deque<AutoCloseable> closeInReverse, int port) {
+    this.config = config;
+    this.gateway = gateway;
+    this.closeInReverse = closeInReverse;
+    this.port = port;
+  }
+
+  /**
+   * Builds and starts the server; returns once it accepts connections.
+   *
+   * @throws RuntimeException when the server cannot start (port in use, store locked, ...); every
+   *     component started so far is closed again
+   */
+  public static ParleyServer start(ParleyConfig config) {
+    Objects.requireNonNull(config, "config");
+    Deque<AutoCloseable> started = new ArrayDeque<>();
+    try {
+      PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      started.push(metrics::close);
+      ServerMetrics.bindJvm(metrics);
+
+      ParleyStore store =
+          RocksDbStore.open(
+              config.storage().dataDir(),
+              config.storage().fsync(),
+              config.storage().maxBatchWrites());
+      started.push(store);
+      ServerMetrics.bindStore(metrics, (RocksDbStore) store);
+
+      EventBus bus = new LocalEventBus();
+      started.push(bus);
+
+      EngineModule engine =
+          EngineModule.create(store, bus, config.limits(), 0, Clock.systemUTC());
+      started.push(engine);
+
+      JwtTokenVerifier verifier = JwtTokenVerifier.create(config.auth());
+      started.push(verifier);
+      TokenMinter minter =
+          config.auth().hmacSecret() == null ? null : TokenMinter.fromConfig(config.auth());
+
+      ChannelDirectory channels = new ChannelDirectory(store);
+      started.push(channels);
+
+      Map<String, HttpEndpoint> endpoints = new LinkedHashMap<>();
+      endpoints.put(
+          "/v1/admin/",
+          AdminModule.create(
+              config.admin().apiKey(),
+              engine.users(),
+              engine.conversations(),
+              engine.messages(),
+              engine.delivery(),
+              AdminTokens.minter(minter)));
+      endpoints.put(OpenApiEndpoint.PATH, new OpenApiEndpoint());
+      endpoints.put("/metrics", new MetricsEndpoint(metrics));
+      if (config.devMode() && minter != null) {
+        endpoints.put(
+            DevTokenEndpoint.PATH, new DevTokenEndpoint(minter, config.auth().devTokenTtl()));
+      }
+      endpoints.put("/", new StaticResourceEndpoint("/", "web"));
+
+      GatewayServer gateway =
+          GatewayModule.create(
+              config,
+              new GatewayServices(
+                  engine.conversations(),
+                  engine.messages(),
+                  engine.delivery(),
+                  engine.presence(),
+                  engine.users(),
+                  verifier),
+              bus,
+              metrics,
+              endpoints,
+              channels,
+              Map.of("store", store::isHealthy));
+      started.push(gateway);
+      int port = gateway.start().getPort();
+      log.info(
+          "Parley listening on {}:{} (data dir {}, fsync {})",
+          config.server().host(),
+          port,
+          config.storage().dataDir(),
+          config.storage().fsync());
+      return new ParleyServer(config, gateway, started, port);
+    } catch (RuntimeException e) {
+      closeAll(started);
+      throw e;
+    }
+  }
+
+  /** The bound port (differs from the configured one when that was 0). */
+  public int port() {
+    return port;
+  }
+
+  /** Blocks until the server has shut down (after {@link #close()}). */
+  public void awaitShutdown() {
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * Stops accepting, sends GoAway to every session, waits for in-flight requests for at most
+   * {@code server.shutdownGrace}, then stops the engine (finishing queued commits) and closes the
+   * store. Idempotent; safe to call from a shutdown hook.
+   */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      awaitShutdown();
+      return;
+    }
+    try {
+      long graceMs = config.server().shutdownGrace().toMillis();
+      gateway.drain().get(graceMs + 1000, TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      log.warn("drain did not finish cleanly: {}", e.toString());
+    } finally {
+      closeAll(closeInReverse);
+      stopped.countDown();
+      log.info("Parley stopped");
+    }
+  }
+
+  private static void closeAll(Deque<AutoCloseable> started) {
+    while (!started.isEmpty()) {
+      AutoCloseable c = started.pop();
+      try {
+        c.close();
+      } catch (Exception e) {
+        log.warn("error while closing {}: {}", c, e.toString());
+      }
+    }
+  }
+}

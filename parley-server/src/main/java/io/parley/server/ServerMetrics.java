@@ -1,0 +1,52 @@
+package io.parley.server;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.parley.server.store.rocksdb.RocksDbStore;
+
+/**
+ * Registers process-wide meters that belong to no single module: JVM and process metrics, and the
+ * embedded store's commit statistics (the store itself does not depend on Micrometer).
+ */
+final class ServerMetrics {
+  private ServerMetrics() {}
+
+  static void bindJvm(MeterRegistry registry) {
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ClassLoaderMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    @SuppressWarnings("resource") // lives as long as the registry; closed with the process
+    JvmGcMetrics gc = new JvmGcMetrics();
+    gc.bindTo(registry);
+  }
+
+  static void bindStore(MeterRegistry registry, RocksDbStore store) {
+    FunctionCounter.builder("parley_store_commits", store, RocksDbStore::commitCount)
+        .description("Group commits (one fsync each) applied by the store")
+        .register(registry);
+    FunctionCounter.builder("parley_store_writes", store, RocksDbStore::writeCount)
+        .description("Writes applied by the store (several per group commit)")
+        .register(registry);
+    FunctionCounter.builder("parley_store_failed_commits", store, RocksDbStore::failedCommitCount)
+        .description("Group commits that failed")
+        .register(registry);
+    Gauge.builder("parley_store_last_batch_size", store, RocksDbStore::lastBatchSize)
+        .description("Writes in the most recent group commit")
+        .register(registry);
+    Gauge.builder("parley_store_queued_writes", store, RocksDbStore::queuedWrites)
+        .description("Writes waiting for the next group commit")
+        .register(registry);
+    Gauge.builder("parley_store_healthy", store, s -> s.isHealthy() ? 1 : 0)
+        .description("1 when the store accepts writes")
+        .register(registry);
+  }
+}

@@ -1,0 +1,575 @@
+package io.parley.server.config;
+
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.parley.server.auth.DevKeys;
+import io.parley.server.auth.HmacSecrets;
+import io.parley.server.auth.PemPublicKeys;
+import io.parley.server.config.ConfigKey.Type;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Builds the validated {@link ParleyConfig} from, lowest to highest precedence: built-in defaults
+ * ({@link ConfigSchema}), the YAML file given with {@code --config}, environment variables ({@code
+ * PARLEY_<SECTION>_<KEY>}, e.g. {@code PARLEY_SERVER_PORT}, {@code PARLEY_AUTH_HMAC_SECRET}; lists
+ * comma-separated; empty values are ignored) and command-line flags ({@code --host}, {@code --port},
+ * {@code --data-dir}).
+ *
+ * <p>Every problem is collected and reported together in one {@link ConfigException}: values out of
+ * range or of the wrong type, unknown YAML sections and keys (with a suggestion), unreadable key
+ * files, inconsistent limits and, in production mode, a missing key source or admin key.
+ *
+ * <p>Without a config file the server runs in <b>development mode</b>: data in {@code
+ * ./parley-data} unless the flag or environment says otherwise, and the HMAC secret and admin key
+ * taken from {@link DevKeys} in the data directory (generated on first start) unless the environment
+ * provides them.
+ *
+ * <p>Stateless apart from the environment it was given; thread-safe.
+ */
+public final class ConfigLoader {
+
+  /** What {@link #load} does when development mode needs keys that are not on disk yet. */
+  public enum DevKeyPolicy {
+    /** Generate them (the server). */
+    CREATE_IF_MISSING,
+    /** Fail with a clear message (tools such as {@code ./parley token} that must not invent keys). */
+    REQUIRE_EXISTING
+  }
+
+  private static final String PEM_MARKER = "-----BEGIN";
+
+  private final Map<String, String> env;
+
+  /** @param env the process environment ({@code System.getenv()}), a parameter for testability */
+  public ConfigLoader(Map<String, String> env) {
+    this.env = Map.copyOf(Objects.requireNonNull(env, "env"));
+  }
+
+  /** Loads the configuration, generating development keys if needed. */
+  public ParleyConfig load(ConfigOverrides overrides) throws ConfigException {
+    return load(overrides, DevKeyPolicy.CREATE_IF_MISSING);
+  }
+
+  /**
+   * Loads and validates the configuration.
+   *
+   * @throws ConfigException listing every problem found
+   */
+  public ParleyConfig load(ConfigOverrides overrides, DevKeyPolicy devKeyPolicy)
+      throws ConfigException {
+    Objects.requireNonNull(overrides, "overrides");
+    Objects.requireNonNull(devKeyPolicy, "devKeyPolicy");
+    boolean devMode = overrides.configFile() == null;
+    List<String> problems = new ArrayList<>();
+    Map<String, Setting> settings = new LinkedHashMap<>();
+    for (ConfigKey key : ConfigSchema.KEYS) {
+      settings.put(key.path(), new Setting(defaultValue(key), null));
+    }
+    if (!devMode) {
+      readYaml(overrides.configFile(), settings, problems);
+    }
+    for (ConfigKey key : ConfigSchema.KEYS) {
+      String value = env.get(key.envVar());
+      if (value != null && !value.isEmpty()) {
+        Object raw = key.type() == Type.STRING_LIST ? splitList(value) : value;
+        settings.put(key.path(), new Setting(raw, key.envVar()));
+      }
+    }
+    if (overrides.host() != null) {
+      settings.put("server.host", new Setting(overrides.host(), "--host"));
+    }
+    if (overrides.port() != null) {
+      settings.put("server.port", new Setting((long) overrides.port(), "--port"));
+    }
+    if (overrides.dataDir() != null) {
+      settings.put("storage.data_dir", new Setting(overrides.dataDir().toString(), "--data-dir"));
+    }
+
+    Values v = new Values(settings, problems);
+    ParleyConfig.Server server =
+        new ParleyConfig.Server(
+            v.string("server.host"), v.integer("server.port"), v.duration("server.shutdown_grace"));
+    ParleyConfig.Storage storage =
+        new ParleyConfig.Storage(
+            v.path("storage.data_dir"), v.bool("storage.fsync"), v.integer("storage.max_batch_writes"));
+    String hmacSecret = v.optional("auth.hmac_secret");
+    if (hmacSecret != null) {
+      try {
+        HmacSecrets.decode(hmacSecret);
+      } catch (IllegalArgumentException e) {
+        problems.add("auth.hmac_secret is invalid: " + e.getMessage() + v.origin("auth.hmac_secret"));
+      }
+    }
+    List<String> pems = publicKeys(v.list("auth.public_keys_pem"), v.origin("auth.public_keys_pem"), problems);
+    List<String> jwksUrls = v.list("auth.jwks_urls");
+    for (int i = 0; i < jwksUrls.size(); i++) {
+      String problem = urlProblem(jwksUrls.get(i));
+      if (problem != null) {
+        problems.add("auth.jwks_urls[" + i + "] " + problem + v.origin("auth.jwks_urls"));
+      }
+    }
+    String adminKey = v.optional("admin.api_key");
+    if (adminKey != null && adminKey.length() < 32) {
+      problems.add(
+          "admin.api_key must be at least 32 characters, got "
+              + adminKey.length()
+              + v.origin("admin.api_key"));
+    }
+    ParleyConfig.Limits limits =
+        new ParleyConfig.Limits(
+            v.bytes("limits.max_frame_bytes"),
+            v.bytes("limits.max_message_bytes"),
+            v.integer("limits.max_group_members"),
+            v.integer("limits.max_history_page"),
+            v.integer("limits.max_sync_page"),
+            v.integer("limits.max_inflight_per_connection"),
+            v.bytes("limits.outbound_buffer_bytes"),
+            v.integer("limits.max_conversations_per_user"));
+    if (limits.maxMessageBytes() >= limits.maxFrameBytes()) {
+      problems.add(
+          "limits.max_message_bytes ("
+              + ByteSizes.format(limits.maxMessageBytes())
+              + ") must be smaller than limits.max_frame_bytes ("
+              + ByteSizes.format(limits.maxFrameBytes())
+              + ")");
+    }
+    ParleyConfig.Timeouts timeouts =
+        new ParleyConfig.Timeouts(
+            v.duration("timeouts.handshake"),
+            v.duration("timeouts.idle"),
+            v.duration("timeouts.ping_interval"),
+            v.duration("timeouts.token_expiry_warning"));
+    if (timeouts.pingInterval().compareTo(timeouts.idle()) >= 0) {
+      problems.add(
+          "timeouts.ping_interval ("
+              + Durations.format(timeouts.pingInterval())
+              + ") must be shorter than timeouts.idle ("
+              + Durations.format(timeouts.idle())
+              + ")");
+    }
+    boolean hasKeySource = hmacSecret != null || !pems.isEmpty() || !jwksUrls.isEmpty();
+    if (!devMode) {
+      if (!hasKeySource) {
+        problems.add(
+            "no token key source: set auth.hmac_secret, auth.public_keys_pem or auth.jwks_urls"
+                + " (or PARLEY_AUTH_HMAC_SECRET, PARLEY_AUTH_PUBLIC_KEYS_PEM, PARLEY_AUTH_JWKS_URLS)");
+      }
+      if (adminKey == null) {
+        problems.add(
+            "admin.api_key is required outside development mode (at least 32 characters, e.g."
+                + " from 'openssl rand -hex 32'; or set PARLEY_ADMIN_API_KEY)");
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+
+    if (devMode && (hmacSecret == null || adminKey == null)) {
+      DevKeys keys = devKeys(storage.dataDir(), devKeyPolicy);
+      hmacSecret = hmacSecret == null ? keys.hmacSecret() : hmacSecret;
+      adminKey = adminKey == null ? keys.adminApiKey() : adminKey;
+    }
+    ParleyConfig.Auth auth =
+        new ParleyConfig.Auth(
+            hmacSecret,
+            pems,
+            jwksUrls,
+            v.duration("auth.jwks_cache_ttl"),
+            v.optional("auth.issuer"),
+            v.optional("auth.audience"),
+            v.duration("auth.clock_skew"),
+            v.duration("auth.dev_token_ttl"));
+    return new ParleyConfig(
+        devMode, server, storage, auth, new ParleyConfig.Admin(adminKey), limits, timeouts);
+  }
+
+  private static DevKeys devKeys(Path dataDir, DevKeyPolicy policy) throws ConfigException {
+    try {
+      if (policy == DevKeyPolicy.CREATE_IF_MISSING) {
+        return DevKeys.loadOrCreate(dataDir);
+      }
+      Optional<DevKeys> existing = DevKeys.loadExisting(dataDir);
+      if (existing.isEmpty()) {
+        throw new ConfigException(
+            "no development keys in "
+                + dataDir
+                + " ("
+                + DevKeys.SIGNING_KEY_FILE
+                + "): start './parley server' once to create them, or pass --config <file>");
+      }
+      return existing.get();
+    } catch (IOException e) {
+      throw new ConfigException(
+          "cannot set up development keys in " + dataDir + ": " + describe(e));
+    }
+  }
+
+  // ---- YAML ----------------------------------------------------------------------------------
+
+  private static void readYaml(Path file, Map<String, Setting> settings, List<String> problems) {
+    JsonNode root;
+    try {
+      ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+      yaml.enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+      root = yaml.readTree(Files.readString(file));
+    } catch (NoSuchFileException e) {
+      problems.add("config file not found: " + file);
+      return;
+    } catch (JsonProcessingException e) {
+      JsonLocation at = e.getLocation();
+      problems.add(
+          "cannot parse "
+              + file
+              + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr())
+              + ": "
+              + e.getOriginalMessage());
+      return;
+    } catch (IOException e) {
+      problems.add("cannot read config file " + file + ": " + describe(e));
+      return;
+    }
+    if (root == null || root.isMissingNode() || root.isNull()) {
+      return;
+    }
+    String where = " (in " + file.getFileName() + ")";
+    if (!root.isObject()) {
+      problems.add(file + " must be a YAML mapping of sections (server:, storage:, auth:, ...)");
+      return;
+    }
+    List<String> sections = ConfigSchema.sections();
+    for (Map.Entry<String, JsonNode> section : root.properties()) {
+      if (!sections.contains(section.getKey())) {
+        problems.add(
+            "unknown section '" + section.getKey() + "'" + suggestion(section.getKey(), sections) + where);
+        continue;
+      }
+      JsonNode body = section.getValue();
+      if (body.isNull()) {
+        continue;
+      }
+      if (!body.isObject()) {
+        problems.add("section '" + section.getKey() + "' must be a mapping of keys" + where);
+        continue;
+      }
+      for (Map.Entry<String, JsonNode> entry : body.properties()) {
+        String path = section.getKey() + "." + entry.getKey();
+        Optional<ConfigKey> key = ConfigSchema.find(path);
+        if (key.isEmpty()) {
+          List<String> known =
+              ConfigSchema.KEYS.stream().map(ConfigKey::path).toList();
+          problems.add("unknown key '" + path + "'" + suggestion(path, known) + where);
+          continue;
+        }
+        Object raw = yamlValue(entry.getValue(), key.get(), problems, where);
+        if (raw != Invalid.VALUE) {
+          settings.put(path, new Setting(raw, "file:" + file.getFileName()));
+        }
+      }
+    }
+  }
+
+  private enum Invalid {
+    VALUE
+  }
+
+  private static Object yamlValue(JsonNode node, ConfigKey key, List<String> problems, String where) {
+    if (node.isNull()) {
+      return key.type() == Type.STRING_LIST ? List.of() : null;
+    }
+    if (key.type() == Type.STRING_LIST) {
+      if (!node.isArray()) {
+        problems.add(key.path() + " must be a list" + where);
+        return Invalid.VALUE;
+      }
+      List<String> items = new ArrayList<>();
+      for (JsonNode item : node) {
+        if (!item.isValueNode() || item.isNull()) {
+          problems.add(key.path() + " must be a list of strings" + where);
+          return Invalid.VALUE;
+        }
+        items.add(item.asText());
+      }
+      return items;
+    }
+    if (!node.isValueNode()) {
+      problems.add(key.path() + " must be a single value, not a list or mapping" + where);
+      return Invalid.VALUE;
+    }
+    if (node.isBoolean()) {
+      return node.booleanValue();
+    }
+    if (node.isIntegralNumber()) {
+      return node.longValue();
+    }
+    return node.asText();
+  }
+
+  // ---- public keys and URLs --------------------------------------------------------------------
+
+  private static List<String> publicKeys(List<String> entries, String origin, List<String> problems) {
+    List<String> pems = new ArrayList<>();
+    for (int i = 0; i < entries.size(); i++) {
+      String entry = entries.get(i).strip();
+      String label = "auth.public_keys_pem[" + i + "]";
+      String pem;
+      if (entry.contains(PEM_MARKER)) {
+        pem = entry;
+      } else {
+        try {
+          pem = Files.readString(Path.of(entry));
+        } catch (IOException | RuntimeException e) {
+          problems.add(label + ": cannot read PEM file '" + entry + "': " + describe(e) + origin);
+          continue;
+        }
+      }
+      try {
+        PemPublicKeys.parse(pem);
+        pems.add(pem);
+      } catch (IllegalArgumentException e) {
+        problems.add(label + ": " + e.getMessage() + origin);
+      }
+    }
+    return pems;
+  }
+
+  private static String urlProblem(String url) {
+    try {
+      URI uri = new URI(url);
+      if (!"https".equals(uri.getScheme()) && !"http".equals(uri.getScheme())) {
+        return "must be an http or https URL, got '" + url + "'";
+      }
+      if (uri.getHost() == null) {
+        return "has no host: '" + url + "'";
+      }
+      uri.toURL();
+      return null;
+    } catch (Exception e) {
+      return "is not a valid URL: '" + url + "'";
+    }
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------------
+
+  private static Object defaultValue(ConfigKey key) {
+    if (key.type() == Type.STRING_LIST) {
+      return List.of();
+    }
+    return key.defaultText();
+  }
+
+  private static List<String> splitList(String value) {
+    List<String> items = new ArrayList<>();
+    for (String part : value.split(",")) {
+      if (!part.isBlank()) {
+        items.add(part.strip());
+      }
+    }
+    return items;
+  }
+
+  private static String describe(Exception e) {
+    if (e instanceof NoSuchFileException) {
+      return "no such file";
+    }
+    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+  }
+
+  private static String suggestion(String given, List<String> candidates) {
+    String best = null;
+    int bestDistance = Integer.MAX_VALUE;
+    for (String c : candidates) {
+      int d = distance(given, c);
+      if (d < bestDistance) {
+        best = c;
+        bestDistance = d;
+      }
+    }
+    return best != null && bestDistance <= Math.max(2, given.length() / 4)
+        ? " (did you mean '" + best + "'?)"
+        : "";
+  }
+
+  private static int distance(String a, String b) {
+    int[] prev = new int[b.length() + 1];
+    int[] cur = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      prev[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      cur[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+        cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+      }
+      int[] t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return prev[b.length()];
+  }
+
+  /** A raw value and where it came from (null origin: the built-in default). */
+  private record Setting(Object raw, String origin) {}
+
+  /**
+   * Typed access to the merged settings. A value that does not convert records a problem and yields
+   * the key's default, so that loading continues and every problem is reported.
+   */
+  private static final class Values {
+    private final Map<String, Setting> settings;
+    private final List<String> problems;
+
+    Values(Map<String, Setting> settings, List<String> problems) {
+      this.settings = settings;
+      this.problems = problems;
+    }
+
+    String origin(String path) {
+      String origin = settings.get(path).origin();
+      if (origin == null) {
+        return "";
+      }
+      if (origin.startsWith("file:")) {
+        return " (in " + origin.substring(5) + ")";
+      }
+      return " (from " + origin + ")";
+    }
+
+    private ConfigKey key(String path) {
+      return ConfigSchema.find(path).orElseThrow();
+    }
+
+    private Object raw(String path) {
+      return settings.get(path).raw();
+    }
+
+    private void problem(String path, String what) {
+      problems.add(path + " " + what + origin(path));
+    }
+
+    String string(String path) {
+      Object raw = raw(path);
+      if (raw == null || raw.toString().isBlank()) {
+        problem(path, "must not be empty");
+        return key(path).defaultText();
+      }
+      return raw.toString();
+    }
+
+    String optional(String path) {
+      Object raw = raw(path);
+      return raw == null || raw.toString().isBlank() ? null : raw.toString().strip();
+    }
+
+    Path path(String path) {
+      return Path.of(string(path));
+    }
+
+    boolean bool(String path) {
+      Object raw = raw(path);
+      if (raw instanceof Boolean b) {
+        return b;
+      }
+      String text = String.valueOf(raw).strip();
+      if (text.equalsIgnoreCase("true") || text.equalsIgnoreCase("false")) {
+        return Boolean.parseBoolean(text);
+      }
+      problem(path, "must be true or false, got '" + text + "'");
+      return Boolean.parseBoolean(key(path).defaultText());
+    }
+
+    int integer(String path) {
+      ConfigKey key = key(path);
+      Object raw = raw(path);
+      long value;
+      if (raw instanceof Long l) {
+        value = l;
+      } else {
+        try {
+          value = Long.parseLong(String.valueOf(raw).strip());
+        } catch (NumberFormatException e) {
+          problem(path, "must be a whole number, got '" + raw + "'");
+          return Integer.parseInt(key.defaultText());
+        }
+      }
+      if (value < key.min() || value > key.max()) {
+        problem(path, "must be " + key.min() + ".." + key.max() + ", got " + value);
+        return Integer.parseInt(key.defaultText());
+      }
+      return (int) value;
+    }
+
+    int bytes(String path) {
+      ConfigKey key = key(path);
+      Object raw = raw(path);
+      long value;
+      try {
+        value = raw instanceof Long l ? l : ByteSizes.parse(String.valueOf(raw));
+      } catch (IllegalArgumentException e) {
+        problem(path, e.getMessage());
+        return (int) ByteSizes.parse(key.defaultText());
+      }
+      if (value < key.min() || value > key.max()) {
+        problem(
+            path,
+            "must be between "
+                + ByteSizes.format(key.min())
+                + " and "
+                + ByteSizes.format(key.max())
+                + ", got "
+                + ByteSizes.format(value));
+        return (int) ByteSizes.parse(key.defaultText());
+      }
+      return (int) value;
+    }
+
+    Duration duration(String path) {
+      ConfigKey key = key(path);
+      Object raw = raw(path);
+      Duration value;
+      if (raw instanceof Long || raw instanceof Boolean) {
+        problem(path, "must be a duration such as 30s, 500ms, 5m or PT30S, got " + raw);
+        return Durations.parse(key.defaultText());
+      }
+      try {
+        value = Durations.parse(String.valueOf(raw));
+      } catch (IllegalArgumentException e) {
+        problem(path, e.getMessage());
+        return Durations.parse(key.defaultText());
+      }
+      if (value.toMillis() < key.min() || value.toMillis() > key.max()) {
+        problem(
+            path,
+            "must be between "
+                + Durations.format(Duration.ofMillis(key.min()))
+                + " and "
+                + Durations.format(Duration.ofMillis(key.max()))
+                + ", got "
+                + Durations.format(value));
+        return Durations.parse(key.defaultText());
+      }
+      return value;
+    }
+
+    @SuppressWarnings("unchecked")
+    List<String> list(String path) {
+      Object raw = raw(path);
+      return raw == null ? List.of() : List.copyOf((List<String>) raw);
+    }
+  }
+}

@@ -1,0 +1,79 @@
+package io.parley.server.config;
+
+import io.parley.server.config.ConfigKey.Type;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Every configuration setting with its default, bounds and description, in file order. Immutable.
+ */
+public final class ConfigSchema {
+  private static final long MS = 1;
+  private static final long S = 1_000;
+  private static final long MIN = 60_000;
+  private static final long H = 3_600_000;
+  private static final long D = 86_400_000;
+  private static final long KIB = 1024;
+  private static final long MIB = 1024 * 1024;
+  private static final long INT_MAX = Integer.MAX_VALUE;
+
+  /** Every setting, grouped by section, in the order of the template. */
+  public static final List<ConfigKey> KEYS =
+      List.of(
+          key("server", "host", Type.STRING, "0.0.0.0", 0, 0, "address to listen on (0.0.0.0 = all interfaces)"),
+          key("server", "port", Type.INT, "8080", 0, 65535, "TCP port for WebSocket, admin API, metrics and demo (0 = any free port)"),
+          key("server", "shutdown_grace", Type.DURATION, "10s", 0, 10 * MIN, "how long a shutdown waits for sessions and in-flight writes to drain"),
+          key("storage", "data_dir", Type.PATH, "./parley-data", 0, 0, "directory of the embedded store (and of the dev-mode keys)"),
+          key("storage", "fsync", Type.BOOL, "true", 0, 0, "acknowledge a write only after it is fsynced (keep true in production)"),
+          key("storage", "max_batch_writes", Type.INT, "1024", 1, 100_000, "most writes grouped into one commit (group commit)"),
+          key("auth", "hmac_secret", Type.OPTIONAL_STRING, null, 0, 0, "HS256 shared secret, base64, at least 32 bytes (openssl rand -base64 32)"),
+          key("auth", "public_keys_pem", Type.STRING_LIST, "[]", 0, 0, "PEM public keys (RSA >= 2048 bits, EC P-256, Ed25519): inline PEM text or file paths"),
+          key("auth", "jwks_urls", Type.STRING_LIST, "[]", 0, 0, "OIDC JWKS endpoints (http or https) whose keys are accepted"),
+          key("auth", "jwks_cache_ttl", Type.DURATION, "5m", S, D, "how long a fetched JWKS is used before it is fetched again"),
+          key("auth", "issuer", Type.OPTIONAL_STRING, null, 0, 0, "required token iss claim (null = accept any)"),
+          key("auth", "audience", Type.OPTIONAL_STRING, null, 0, 0, "required token aud claim (null = accept any)"),
+          key("auth", "clock_skew", Type.DURATION, "60s", 0, 10 * MIN, "tolerance when checking token exp and nbf"),
+          key("auth", "dev_token_ttl", Type.DURATION, "24h", S, 366 * D, "lifetime of tokens minted by ./parley token and the dev endpoint"),
+          key("admin", "api_key", Type.OPTIONAL_STRING, null, 0, 0, "admin API bearer key, at least 32 characters (openssl rand -hex 32)"),
+          key("limits", "max_frame_bytes", Type.BYTES, "128KiB", KIB, 16 * MIB, "largest WebSocket frame a client may send"),
+          key("limits", "max_message_bytes", Type.BYTES, "64KiB", 1, 16 * MIB, "largest message content (must be below max_frame_bytes)"),
+          key("limits", "max_group_members", Type.INT, "1000", 2, 1_000_000, "most members of a group conversation"),
+          key("limits", "max_history_page", Type.INT, "200", 1, 100_000, "most events returned by one history request"),
+          key("limits", "max_sync_page", Type.INT, "500", 1, 100_000, "most events returned by one sync page"),
+          key("limits", "max_inflight_per_connection", Type.INT, "64", 1, 100_000, "most unanswered requests per connection"),
+          key("limits", "outbound_buffer_bytes", Type.BYTES, "1MiB", 64 * KIB, 1024 * MIB, "bytes queued to a slow client before it must resync"),
+          key("limits", "max_conversations_per_user", Type.INT, "10000", 1, INT_MAX, "most conversations one user may belong to"),
+          key("timeouts", "handshake", Type.DURATION, "10s", MS, H, "time a new connection has to authenticate"),
+          key("timeouts", "idle", Type.DURATION, "60s", S, D, "a connection silent for this long is closed"),
+          key("timeouts", "ping_interval", Type.DURATION, "25s", S, D, "how often the server pings (must be below idle)"),
+          key("timeouts", "token_expiry_warning", Type.DURATION, "60s", 0, D, "how long before token expiry the session is warned"));
+
+  private static final Map<String, ConfigKey> BY_PATH = index();
+
+  private ConfigSchema() {}
+
+  /** The setting at a dotted path such as {@code server.port}. */
+  public static Optional<ConfigKey> find(String path) {
+    return Optional.ofNullable(BY_PATH.get(path));
+  }
+
+  /** The section names in file order. */
+  public static List<String> sections() {
+    return KEYS.stream().map(ConfigKey::section).distinct().toList();
+  }
+
+  private static ConfigKey key(
+      String section, String name, Type type, String def, long min, long max, String comment) {
+    return new ConfigKey(section, name, type, def, min, max, comment);
+  }
+
+  private static Map<String, ConfigKey> index() {
+    Map<String, ConfigKey> m = new LinkedHashMap<>();
+    for (ConfigKey k : KEYS) {
+      m.put(k.path(), k);
+    }
+    return Map.copyOf(m);
+  }
+}

@@ -1,0 +1,121 @@
+package io.parley.server.gateway;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.parley.server.bus.EventBus;
+import io.parley.server.config.ParleyConfig;
+import io.parley.server.gateway.http.HealthEndpoint;
+import io.parley.server.gateway.http.HttpEndpoint;
+import io.parley.server.gateway.http.HttpRouter;
+import io.parley.server.gateway.http.ReadinessEndpoint;
+import io.parley.server.gateway.live.LiveDispatcher;
+import io.parley.server.gateway.session.GatewayMetrics;
+import io.parley.server.gateway.session.GatewayState;
+import io.parley.server.gateway.session.RequestDispatcher;
+import io.parley.server.gateway.session.SessionContext;
+import io.parley.server.gateway.session.SessionRegistry;
+import io.parley.server.gateway.session.WebSocketUpgrader;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
+
+/**
+ * Wires the gateway for the composition root. Usage:
+ *
+ * <pre>{@code
+ * GatewayServer gateway = GatewayModule.create(config, services, bus, meterRegistry,
+ *     Map.of("/v1/admin/", admin, "/metrics", new MetricsEndpoint(prometheus),
+ *            "/v1/openapi.yaml", openApi, "/v1/dev/token", devToken,
+ *            "/", new StaticResourceEndpoint("/", "web")),
+ *     userId -> channelIdsOf(userId),
+ *     Map.of("store", store::isHealthy));
+ * gateway.start();
+ * ...
+ * gateway.drain().get(); gateway.close();
+ * }</pre>
+ *
+ * {@code /healthz} ({@link HealthEndpoint}) and {@code /readyz} ({@link ReadinessEndpoint} with a
+ * {@code gateway} check that fails while draining, plus the given checks) are registered unless
+ * {@code endpoints} already has those prefixes; {@code /v1/ws} is the WebSocket endpoint.
+ */
+public final class GatewayModule {
+  private GatewayModule() {}
+
+  /** Same as the full overload with no extra readiness checks. */
+  public static GatewayServer create(
+      ParleyConfig config,
+      GatewayServices services,
+      EventBus bus,
+      MeterRegistry registry,
+      Map<String, HttpEndpoint> endpoints,
+      Function<String, CompletableFuture<List<String>>> channelIdsOfUser) {
+    return create(config, services, bus, registry, endpoints, channelIdsOfUser, Map.of());
+  }
+
+  /**
+   * Builds an unstarted gateway.
+   *
+   * @param endpoints HTTP endpoints by path prefix (longest prefix wins)
+   * @param channelIdsOfUser the channels a user belongs to, loaded when a session authenticates
+   * @param readinessChecks extra named checks for {@code /readyz} (e.g. the store's health)
+   */
+  public static GatewayServer create(
+      ParleyConfig config,
+      GatewayServices services,
+      EventBus bus,
+      MeterRegistry registry,
+      Map<String, HttpEndpoint> endpoints,
+      Function<String, CompletableFuture<List<String>>> channelIdsOfUser,
+      Map<String, BooleanSupplier> readinessChecks) {
+    Objects.requireNonNull(config, "config");
+    Objects.requireNonNull(services, "services");
+    Objects.requireNonNull(bus, "bus");
+    Objects.requireNonNull(registry, "registry");
+    Objects.requireNonNull(endpoints, "endpoints");
+    Objects.requireNonNull(channelIdsOfUser, "channelIdsOfUser");
+    Objects.requireNonNull(readinessChecks, "readinessChecks");
+
+    GatewayState state = new GatewayState();
+    GatewayMetrics metrics = new GatewayMetrics(registry, state);
+    SessionRegistry sessions = new SessionRegistry();
+    RequestDispatcher dispatcher =
+        new RequestDispatcher(
+            services.conversations(),
+            services.messages(),
+            services.delivery(),
+            services.presence(),
+            services.users());
+    SessionContext context =
+        new SessionContext(
+            services.tokens(),
+            services.users(),
+            services.presence(),
+            dispatcher,
+            sessions,
+            metrics,
+            state,
+            channelIdsOfUser,
+            config.limits(),
+            config.timeouts());
+    ChannelGroup connections = new DefaultChannelGroup("parley-connections", GlobalEventExecutor.INSTANCE);
+
+    Map<String, BooleanSupplier> checks = new LinkedHashMap<>();
+    checks.put("gateway", () -> !state.isDraining());
+    checks.putAll(readinessChecks);
+    HttpRouter.Builder routes =
+        HttpRouter.builder()
+            .register("/healthz", new HealthEndpoint())
+            .register("/readyz", new ReadinessEndpoint(checks))
+            .registerAll(endpoints)
+            .upgrade(WebSocketUpgrader.PATH, new WebSocketUpgrader(context));
+    GatewayPipeline pipeline = new GatewayPipeline(config.timeouts(), routes.build(), connections);
+    return new GatewayServer(
+        config, pipeline, connections, sessions, state, new LiveDispatcher(sessions), bus);
+  }
+}

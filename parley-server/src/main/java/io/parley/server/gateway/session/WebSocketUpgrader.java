@@ -1,0 +1,226 @@
+package io.parley.server.gateway.session;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
+import io.netty.handler.codec.http.websocketx.WebSocketHandshakeException;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
+import io.parley.protocol.v1.ErrorCode;
+import io.parley.server.auth.VerifiedToken;
+import io.parley.server.core.ParleyException;
+import io.parley.server.gateway.http.HttpReply;
+import io.parley.server.gateway.http.HttpResponses;
+import io.parley.server.gateway.http.HttpUpgrade;
+import io.parley.server.gateway.http.SecurityHeadersHandler;
+import io.parley.server.gateway.ws.FrameCodec;
+import io.parley.server.gateway.ws.Subprotocol;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Upgrades {@code GET /v1/ws} to a Parley WebSocket session.
+ *
+ * <p>The request must offer {@code parley.v1.proto} or {@code parley.v1.json} in {@code
+ * Sec-WebSocket-Protocol} (the first one offered that the server supports is chosen); otherwise it
+ * is refused with HTTP 400 and a JSON body naming the supported subprotocols. An optional {@code
+ * Authorization: Bearer <jwt>} header is verified <em>before</em> the upgrade (reading pauses
+ * meanwhile): a bad token is refused with 401 (403 for a deactivated user), a good one yields a
+ * session that is authenticated right after the upgrade and receives an unsolicited {@code
+ * Authenticated} push (request id 0). Such a client may pass its device id as the query parameter
+ * {@code device_id}.
+ *
+ * <p>After the handshake the pipeline continues with {@value #UTF8}, {@value #AGGREGATOR} (frames
+ * up to {@code limits.maxFrameBytes}, fragmented messages included), {@value #CODEC} ({@link
+ * FrameCodec}) and {@value #SESSION}; the HTTP router is removed. Stateless and thread-safe.
+ */
+public final class WebSocketUpgrader implements HttpUpgrade {
+  private static final Logger log = LoggerFactory.getLogger(WebSocketUpgrader.class);
+
+  /** The WebSocket endpoint's path. */
+  public static final String PATH = "/v1/ws";
+
+  /** Pipeline names of the handlers added by the upgrade. */
+  public static final String UTF8 = "ws-utf8";
+
+  public static final String AGGREGATOR = "ws-aggregator";
+  public static final String CODEC = "ws-codec";
+  public static final String SESSION = "ws-session";
+
+  private final SessionContext ctx;
+
+  public WebSocketUpgrader(SessionContext ctx) {
+    this.ctx = Objects.requireNonNull(ctx, "ctx");
+  }
+
+  @Override
+  public CompletableFuture<HttpReply> upgrade(ChannelHandlerContext hctx, FullHttpRequest req) {
+    if (ctx.state().isDraining()) {
+      return reply(HttpResponses.error(503, ErrorCode.SHUTTING_DOWN.name(), "the server is shutting down"));
+    }
+    if (!HttpMethod.GET.equals(req.method())) {
+      return reply(HttpResponses.error(405, ErrorCode.BAD_REQUEST.name(), "use GET to open a WebSocket"));
+    }
+    if (!"websocket".equalsIgnoreCase(req.headers().get(HttpHeaderNames.UPGRADE, ""))) {
+      return reply(
+          HttpResponses.error(
+              400, ErrorCode.BAD_REQUEST.name(), "expected a WebSocket upgrade request (Upgrade: websocket)"));
+    }
+    Optional<Subprotocol> subprotocol = Subprotocol.select(offeredSubprotocols(req.headers()));
+    if (subprotocol.isEmpty()) {
+      return reply(
+          HttpResponses.error(
+              400,
+              ErrorCode.BAD_REQUEST.name(),
+              "unsupported or missing WebSocket subprotocol; offer one of: "
+                  + Subprotocol.supportedNames()));
+    }
+    String device = new QueryStringDecoder(req.uri()).parameters().getOrDefault("device_id", List.of("")).get(0);
+    if (!device.isEmpty() && !Session.validDeviceId(device)) {
+      return reply(
+          HttpResponses.error(
+              400, ErrorCode.BAD_REQUEST.name(), "device_id must be 1 to 64 characters of [A-Za-z0-9._-]"));
+    }
+    String authorization = req.headers().get(HttpHeaderNames.AUTHORIZATION);
+    String token = null;
+    if (authorization != null) {
+      if (authorization.length() <= 7
+          || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)
+          || authorization.substring(7).isBlank()) {
+        return reply(
+            HttpResponses.error(
+                401, ErrorCode.UNAUTHENTICATED.name(), "Authorization must be 'Bearer <token>'"));
+      }
+      token = authorization.substring(7).trim();
+    }
+    // The handshake needs the request after this call returns (token verification is
+    // asynchronous): keep a body-less copy that this class owns and releases.
+    FullHttpRequest handshakeRequest = req.replace(Unpooled.EMPTY_BUFFER);
+    Channel ch = hctx.channel();
+    if (token == null) {
+      return reply(handshake(hctx, handshakeRequest, subprotocol.get(), null, device));
+    }
+    ch.config().setAutoRead(false);
+    CompletableFuture<HttpReply> result = new CompletableFuture<>();
+    String dev = device;
+    ctx.authenticate(token)
+        .whenComplete(
+            (vt, err) ->
+                ch.eventLoop()
+                    .execute(
+                        () -> {
+                          if (err != null || !ch.isActive()) {
+                            handshakeRequest.release();
+                            result.complete(err == null ? closedReply() : refusal(err));
+                          } else {
+                            result.complete(handshake(hctx, handshakeRequest, subprotocol.get(), vt, dev));
+                          }
+                        }));
+    return result;
+  }
+
+  /** Performs the handshake and rebuilds the pipeline; returns null when upgraded. */
+  private HttpReply handshake(
+      ChannelHandlerContext hctx,
+      FullHttpRequest request,
+      Subprotocol subprotocol,
+      VerifiedToken token,
+      String device) {
+    Channel ch = hctx.channel();
+    try {
+      WebSocketDecoderConfig decoderConfig =
+          WebSocketDecoderConfig.newBuilder()
+              .maxFramePayloadLength(ctx.limits().maxFrameBytes())
+              .allowExtensions(false)
+              .closeOnProtocolViolation(false)
+              .withUTF8Validator(false)
+              .build();
+      String url = "ws://" + request.headers().get(HttpHeaderNames.HOST, "localhost") + PATH;
+      WebSocketServerHandshaker handshaker =
+          new WebSocketServerHandshakerFactory(url, subprotocol.wireName(), decoderConfig)
+              .newHandshaker(request);
+      if (handshaker == null) {
+        HttpReply r = HttpResponses.error(426, ErrorCode.BAD_REQUEST.name(), "unsupported WebSocket version; use 13");
+        return new HttpReply(r.status(), r.contentType(), r.body(), Map.of("Sec-WebSocket-Version", "13"));
+      }
+      HttpHeaders extra = new DefaultHttpHeaders();
+      HttpResponses.addSecurityHeaders(extra);
+      Session session = new Session(ctx, ch, subprotocol);
+      handshaker
+          .handshake(ch, request, extra, ch.newPromise())
+          .addListener(
+              f -> {
+                if (!f.isSuccess()) {
+                  ch.close();
+                }
+              });
+      // The handshaker inserted the WebSocket decoder/encoder in front of the HTTP codec; frames
+      // read from now on flow through these handlers.
+      ChannelPipeline p = ch.pipeline();
+      String router = hctx.name();
+      p.addAfter(router, UTF8, new Utf8FrameValidator(false));
+      p.addAfter(UTF8, AGGREGATOR, new WebSocketFrameAggregator(ctx.limits().maxFrameBytes()));
+      p.addAfter(AGGREGATOR, CODEC, new FrameCodec(subprotocol));
+      p.addAfter(CODEC, SESSION, new SessionHandler(session));
+      p.remove(router);
+      if (p.get(SecurityHeadersHandler.NAME) != null) {
+        p.remove(SecurityHeadersHandler.NAME);
+      }
+      session.start();
+      if (token != null) {
+        session.authenticateWithHeader(token, device);
+      } else {
+        ch.config().setAutoRead(true);
+      }
+      return null;
+    } catch (WebSocketHandshakeException e) {
+      return HttpResponses.error(400, ErrorCode.BAD_REQUEST.name(), "invalid WebSocket handshake: " + e.getMessage());
+    } finally {
+      request.release();
+    }
+  }
+
+  private static HttpReply refusal(Throwable err) {
+    ParleyException pe = ParleyException.from(err);
+    if (pe.code() == ErrorCode.INTERNAL) {
+      log.error("WebSocket authentication failed unexpectedly", pe.getCause() == null ? pe : pe.getCause());
+    }
+    return HttpResponses.error(pe);
+  }
+
+  private static HttpReply closedReply() {
+    return HttpResponses.error(499, "CLOSED", "connection closed");
+  }
+
+  private static List<String> offeredSubprotocols(HttpHeaders headers) {
+    List<String> offered = new ArrayList<>();
+    for (String value : headers.getAll(HttpHeaderNames.SEC_WEBSOCKET_PROTOCOL)) {
+      for (String p : value.split(",")) {
+        if (!p.isBlank()) {
+          offered.add(p.trim());
+        }
+      }
+    }
+    return offered;
+  }
+
+  private static CompletableFuture<HttpReply> reply(HttpReply r) {
+    return CompletableFuture.completedFuture(r);
+  }
+}

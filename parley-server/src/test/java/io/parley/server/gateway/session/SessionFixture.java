@@ -1,0 +1,65 @@
+package io.parley.server.gateway.session;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.parley.protocol.v1.ServerFrame;
+import io.parley.server.config.ParleyConfig;
+import io.parley.server.gateway.testing.FakeServices;
+import io.parley.server.gateway.testing.TestConfigs;
+import io.parley.server.gateway.ws.OutboundFrame;
+import io.parley.server.gateway.ws.Subprotocol;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** Sessions on {@link EmbeddedChannel}s with fake services and test-controlled channel loads. */
+final class SessionFixture {
+  final FakeServices services = new FakeServices();
+  final SessionRegistry registry = new SessionRegistry();
+  final GatewayState state = new GatewayState();
+  final Map<String, CompletableFuture<List<String>>> channelLoads = new ConcurrentHashMap<>();
+  final SessionContext ctx;
+
+  SessionFixture() {
+    this(TestConfigs.builder().build());
+  }
+
+  SessionFixture(ParleyConfig config) {
+    ctx =
+        new SessionContext(
+            services,
+            services,
+            services,
+            new RequestDispatcher(services, services, services, services, services),
+            registry,
+            new GatewayMetrics(new SimpleMeterRegistry(), state),
+            state,
+            user -> channelLoads.getOrDefault(user, CompletableFuture.completedFuture(List.of())),
+            config.limits(),
+            config.timeouts());
+  }
+
+  Session open(EmbeddedChannel ch) {
+    Session s = new Session(ctx, ch, Subprotocol.PROTO);
+    ch.pipeline().addLast(new SessionHandler(s));
+    s.start();
+    return s;
+  }
+
+  /** The ServerFrames written so far (releasing any control frames). */
+  static List<ServerFrame> written(EmbeddedChannel ch) {
+    List<ServerFrame> out = new ArrayList<>();
+    Object o;
+    while ((o = ch.readOutbound()) != null) {
+      if (o instanceof OutboundFrame f) {
+        out.add(f.frame());
+      } else if (o instanceof WebSocketFrame w) {
+        w.release();
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,80 @@
+package io.parley.server.messaging;
+
+import static io.parley.server.messaging.EngineFixture.await;
+import static io.parley.server.messaging.EngineFixture.failure;
+import static io.parley.server.messaging.EngineFixture.message;
+import static io.parley.server.messaging.EngineFixture.user;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.parley.protocol.v1.CreateGroup;
+import io.parley.protocol.v1.ErrorCode;
+import io.parley.protocol.v1.Event;
+import io.parley.protocol.v1.SendResult;
+import io.parley.server.core.ParleyException;
+import io.parley.server.store.rocksdb.EngineTestStores;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class StoreFailureTest {
+  @TempDir Path dir;
+
+  private static String group(EngineFixture fx) {
+    return await(fx.engine().conversations().createGroup(user("alice"),
+            CreateGroup.newBuilder().addMemberIds("bob").build()))
+        .getConversation().getId();
+  }
+
+  @Test
+  void failedCommitAnswersUnavailableAndTheLogStaysGapless() {
+    AtomicBoolean fail = new AtomicBoolean();
+    try (EngineFixture fx =
+        new EngineFixture(dir, EngineFixture.LIMITS, data -> EngineTestStores.openFailing(data, fail::get))) {
+      fx.users("alice", "bob");
+      String id = group(fx);
+      SendResult before = fx.send("alice", id, "c1", "one");
+
+      fail.set(true);
+      List<CompletableFuture<SendResult>> doomed = new ArrayList<>();
+      for (int i = 0; i < 5; i++) {
+        doomed.add(fx.engine().messages().send(user("bob"), message(id, "d" + i, "lost?")));
+      }
+      for (CompletableFuture<SendResult> f : doomed) {
+        ParleyException e = failure(f);
+        assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE);
+        assertThat(e.retryAfterMs()).isPositive();
+      }
+      fail.set(false);
+
+      SendResult after = fx.send("bob", id, "d0", "lost?");
+      assertThat(after.getDuplicate()).isFalse();
+      assertThat(after.getSeq()).isEqualTo(before.getSeq() + 1);
+      List<Event> log = fx.log(id);
+      for (int i = 0; i < log.size(); i++) {
+        assertThat(log.get(i).getSeq()).isEqualTo(i + 1);
+      }
+      assertThat(fx.publishedEvents(id)).isEqualTo(log);
+    }
+  }
+
+  @Test
+  void closedStoreMakesSendsUnavailableNotInternal() {
+    EngineFixture fx = new EngineFixture(dir);
+    try {
+      fx.users("alice", "bob");
+      String id = group(fx);
+      fx.send("alice", id, "c1", "one");
+      fx.store().close();
+      assertThat(failure(fx.engine().messages().send(user("alice"), message(id, "c2", "two"))).code())
+          .isEqualTo(ErrorCode.UNAVAILABLE);
+      assertThat(failure(fx.engine().messages().send(user("alice"), message("g_other", "c2", "two"))).code())
+          .isEqualTo(ErrorCode.UNAVAILABLE);
+    } finally {
+      fx.close();
+    }
+  }
+}

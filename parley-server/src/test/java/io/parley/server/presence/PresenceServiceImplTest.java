@@ -1,0 +1,104 @@
+package io.parley.server.presence;
+
+import static io.parley.server.messaging.EngineFixture.await;
+import static io.parley.server.messaging.EngineFixture.code;
+import static io.parley.server.messaging.EngineFixture.user;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.parley.protocol.v1.CreateChannel;
+import io.parley.protocol.v1.CreateGroup;
+import io.parley.protocol.v1.ErrorCode;
+import io.parley.protocol.v1.PresenceNotice;
+import io.parley.protocol.v1.PresenceStatus;
+import io.parley.protocol.v1.SendTyping;
+import io.parley.server.bus.BusMessage;
+import io.parley.server.messaging.EngineFixture;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PresenceServiceImplTest {
+  @TempDir Path dir;
+  EngineFixture fx;
+  PresenceService presence;
+
+  @BeforeEach
+  void setUp() {
+    fx = new EngineFixture(dir);
+    fx.users("alice", "bob", "carol");
+    presence = fx.engine().presence();
+  }
+
+  @AfterEach
+  void tearDown() {
+    fx.close();
+  }
+
+  private List<BusMessage.Presence> presenceNotices() {
+    return fx.published.stream()
+        .filter(m -> m instanceof BusMessage.Presence)
+        .map(m -> (BusMessage.Presence) m)
+        .toList();
+  }
+
+  @Test
+  void onlineWhileAnySessionIsConnected() {
+    presence.deviceConnected("alice", "phone");
+    presence.deviceConnected("alice", "laptop");
+    presence.deviceConnected("alice", "laptop");
+    presence.deviceDisconnected("alice", "laptop");
+    presence.deviceDisconnected("alice", "phone");
+    assertThat(presence.current(List.of("alice")).get(0).getStatus()).isEqualTo(PresenceStatus.PRESENCE_STATUS_ONLINE);
+    presence.deviceDisconnected("alice", "laptop");
+    presence.deviceDisconnected("alice", "laptop");
+
+    PresenceNotice now = presence.current(List.of("alice", "bob")).get(0);
+    assertThat(now.getStatus()).isEqualTo(PresenceStatus.PRESENCE_STATUS_OFFLINE);
+    assertThat(now.getLastSeenMs()).isPositive();
+    assertThat(presence.current(List.of("bob")).get(0).getStatus()).isEqualTo(PresenceStatus.PRESENCE_STATUS_OFFLINE);
+    assertThat(presenceNotices()).extracting(BusMessage.Presence::status)
+        .containsExactly(PresenceStatus.PRESENCE_STATUS_ONLINE, PresenceStatus.PRESENCE_STATUS_OFFLINE);
+  }
+
+  @Test
+  void chosenStatusAppliesWhileConnectedAndResetsOnLastDisconnect() {
+    presence.deviceConnected("alice", "phone");
+    await(presence.setStatus(user("alice"), PresenceStatus.PRESENCE_STATUS_AWAY));
+    assertThat(presence.current(List.of("alice")).get(0).getStatus()).isEqualTo(PresenceStatus.PRESENCE_STATUS_AWAY);
+    presence.deviceDisconnected("alice", "phone");
+    presence.deviceConnected("alice", "phone");
+    assertThat(presence.current(List.of("alice")).get(0).getStatus()).isEqualTo(PresenceStatus.PRESENCE_STATUS_ONLINE);
+    assertThat(presenceNotices()).extracting(BusMessage.Presence::status).containsExactly(
+        PresenceStatus.PRESENCE_STATUS_ONLINE, PresenceStatus.PRESENCE_STATUS_AWAY,
+        PresenceStatus.PRESENCE_STATUS_OFFLINE, PresenceStatus.PRESENCE_STATUS_ONLINE);
+    assertThat(code(presence.setStatus(user("alice"), PresenceStatus.PRESENCE_STATUS_UNSPECIFIED)))
+        .isEqualTo(ErrorCode.BAD_REQUEST);
+  }
+
+  @Test
+  void typingGoesToOtherMembersAndNeverToTheLog() {
+    String g = await(fx.engine().conversations().createGroup(user("alice"),
+        CreateGroup.newBuilder().addMemberIds("bob").build())).getConversation().getId();
+    long before = fx.store().conversation(g).orElseThrow().lastSeq();
+    await(presence.typing(user("alice"), SendTyping.newBuilder().setConversationId(g).setTyping(true).build()));
+    BusMessage.Typing t = (BusMessage.Typing) fx.published.get(fx.published.size() - 1);
+    assertThat(t.userId()).isEqualTo("alice");
+    assertThat(t.typing()).isTrue();
+    assertThat(t.recipients()).containsExactly("bob");
+    assertThat(fx.store().conversation(g).orElseThrow().lastSeq()).isEqualTo(before);
+
+    var err = EngineFixture.failure(presence.typing(user("carol"), SendTyping.newBuilder().setConversationId(g).build()));
+    var missing = EngineFixture.failure(presence.typing(user("carol"), SendTyping.newBuilder().setConversationId("g_none").build()));
+    assertThat(err.code()).isEqualTo(ErrorCode.NOT_FOUND);
+    assertThat(err.getMessage()).isEqualTo(missing.getMessage());
+
+    String ch = await(fx.engine().conversations().createChannel(user("alice"), CreateChannel.getDefaultInstance()))
+        .getConversation().getId();
+    int published = fx.published.size();
+    await(presence.typing(user("alice"), SendTyping.newBuilder().setConversationId(ch).setTyping(true).build()));
+    assertThat(fx.published).hasSize(published);
+  }
+}

@@ -1,0 +1,186 @@
+package io.parley.server.testing;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The Parley server as a separate process (the shaded jar from {@code target/}), for tests that
+ * kill it with SIGKILL. Each instance records its process and destroys it on close and in a JVM
+ * shutdown hook, so no orphan outlives the test run. Not thread-safe.
+ */
+public final class ForkedServer implements AutoCloseable {
+  /** The HS256 secret the forked server verifies tokens with. */
+  public static final byte[] SECRET =
+      "forked-server-test-secret-0123456789abcdef".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+
+  public static final String ADMIN_KEY = "forked-server-admin-key-0123456789abcdef";
+
+  private final Process process;
+  private final int port;
+  private final Thread reaper;
+
+  private ForkedServer(Process process, int port) {
+    this.process = process;
+    this.port = port;
+    this.reaper = new Thread(process::destroyForcibly, "forked-server-reaper");
+    Runtime.getRuntime().addShutdownHook(reaper);
+  }
+
+  /** Starts a server on a free port with the given data directory and waits until it is ready. */
+  public static ForkedServer start(Path dataDir) throws IOException, InterruptedException {
+    int port = freePort();
+    String java = ProcessHandle.current().info().command().orElse("java");
+    Path log = dataDir.resolveSibling(dataDir.getFileName() + "-server-" + port + ".log");
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                List.of(
+                    java,
+                    "-Xmx256m",
+                    "-jar",
+                    shadedJar().toString(),
+                    "server",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    Integer.toString(port),
+                    "--data-dir",
+                    dataDir.toString()))
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
+    pb.environment().put("PARLEY_AUTH_HMAC_SECRET", Base64.getEncoder().encodeToString(SECRET));
+    pb.environment().put("PARLEY_ADMIN_API_KEY", ADMIN_KEY);
+    ForkedServer server = new ForkedServer(pb.start(), port);
+    try {
+      server.awaitReady(Duration.ofSeconds(60), log);
+    } catch (IOException | RuntimeException | InterruptedException e) {
+      server.close();
+      throw e;
+    }
+    return server;
+  }
+
+  private void awaitReady(Duration timeout, Path log) throws IOException, InterruptedException {
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        throw new IllegalStateException(
+            "server exited with " + process.exitValue() + ":\n" + Files.readString(log));
+      }
+      try {
+        HttpResponse<Void> r =
+            http.send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz")).build(),
+                HttpResponse.BodyHandlers.discarding());
+        if (r.statusCode() == 200) {
+          return;
+        }
+      } catch (IOException notYet) {
+        // not listening yet
+      }
+      Thread.sleep(100);
+    }
+    throw new IllegalStateException("server not ready in " + timeout + ":\n" + Files.readString(log));
+  }
+
+  public int port() {
+    return port;
+  }
+
+  /** A signed token for the user, valid for an hour. */
+  public static String token(String userId) {
+    try {
+      SignedJWT jwt =
+          new SignedJWT(
+              new JWSHeader(JWSAlgorithm.HS256),
+              new JWTClaimsSet.Builder()
+                  .subject(userId)
+                  .issueTime(new Date())
+                  .expirationTime(new Date(System.currentTimeMillis() + 3_600_000))
+                  .build());
+      jwt.sign(new MACSigner(SECRET));
+      return jwt.serialize();
+    } catch (JOSEException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** An authenticated client of this server. */
+  public WsTestClient client(String userId, String deviceId) {
+    return WsTestClient.authenticated(port, token(userId), deviceId);
+  }
+
+  /** SIGKILL: no shutdown hook, no flush — what a power cut or OOM kill does. */
+  public void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  /** SIGTERM: the server's graceful drain. Returns the exit code. */
+  public int terminate(Duration timeout) throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      process.destroyForcibly();
+      process.waitFor(10, TimeUnit.SECONDS);
+    }
+    return process.exitValue();
+  }
+
+  @Override
+  public void close() {
+    process.destroyForcibly();
+    try {
+      process.waitFor(30, TimeUnit.SECONDS);
+      Runtime.getRuntime().removeShutdownHook(reaper);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (IllegalStateException shuttingDown) {
+      // the JVM is already exiting; the hook runs anyway
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      s.setReuseAddress(true);
+      return s.getLocalPort();
+    }
+  }
+
+  /** The shaded jar built by this module's package phase (failsafe runs after it). */
+  static Path shadedJar() {
+    Path target = Path.of("target");
+    try (DirectoryStream<Path> ds = Files.newDirectoryStream(target, "parley-server-*-all.jar")) {
+      for (Path p : ds) {
+        return p.toAbsolutePath();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    throw new IllegalStateException(
+        "no shaded jar in " + target.toAbsolutePath() + ": run the package phase first");
+  }
+
+  static Map<String, String> env() {
+    return Map.of();
+  }
+}
