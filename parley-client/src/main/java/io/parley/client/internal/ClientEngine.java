@@ -150,6 +150,7 @@ public final class ClientEngine {
   private TokenProvider.Reason tokenReason = TokenProvider.Reason.CONNECT;
   private long clockOffsetMs;
   private boolean refreshing;
+  private long refreshedExpiresAtMs;
   private ScheduledFuture<?> reconnectTimer;
   private ScheduledFuture<?> refreshTimer;
   private ScheduledFuture<?> outboxTimer;
@@ -941,7 +942,13 @@ public final class ClientEngine {
           conn.close(1001, "going away");
         }
       }
-      case SESSION_EXPIRING -> refresh();
+      case SESSION_EXPIRING -> {
+        // A warning about the expiry our own refresh just obtained is already covered by the
+        // refresh timer (servers warn at once when a token lives shorter than their warning).
+        if (frame.getSessionExpiring().getExpiresAtMs() != refreshedExpiresAtMs) {
+          refresh();
+        }
+      }
       case ERROR -> reportError(toException(frame.getError()));
       default -> log.debug("ignoring push {}", frame.getPayloadCase());
     }
@@ -1023,7 +1030,8 @@ public final class ClientEngine {
             }
             refreshing = false;
             token = newToken;
-            scheduleRefresh(f.getTokenRefreshed().getExpiresAtMs());
+            refreshedExpiresAtMs = f.getTokenRefreshed().getExpiresAtMs();
+            scheduleRefresh(refreshedExpiresAtMs);
             List<CompletableFuture<Void>> waiters = new ArrayList<>(refreshWaiters);
             refreshWaiters.clear();
             for (CompletableFuture<Void> w : waiters) {

@@ -63,6 +63,11 @@ public abstract class ChatScenarios {
     return name + "-" + UUID.randomUUID().toString().substring(0, 8);
   }
 
+  /** Every proxy created so far (one per user). */
+  protected java.util.Collection<TcpProxy> proxies() {
+    return proxies.values();
+  }
+
   protected TcpProxy proxy(String userId) {
     return proxies.computeIfAbsent(
         userId,

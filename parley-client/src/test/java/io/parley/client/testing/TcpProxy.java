@@ -17,8 +17,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 public final class TcpProxy implements AutoCloseable {
   private final ServerSocket server;
-  private final String targetHost;
-  private final int targetPort;
+  private volatile String targetHost;
+  private volatile int targetPort;
   private final List<Socket> open = new CopyOnWriteArrayList<>();
   private final Thread acceptor;
   private volatile boolean refusing;
@@ -35,6 +35,12 @@ public final class TcpProxy implements AutoCloseable {
 
   public int port() {
     return server.getLocalPort();
+  }
+
+  /** Sends new connections to another address (e.g. a restarted server on a new port). */
+  public void retarget(String host, int port) {
+    this.targetHost = host;
+    this.targetPort = port;
   }
 
   /** Drops every open connection. */
