@@ -178,6 +178,37 @@ public abstract class ChatScenarios {
   }
 
   @Test
+  void messagesSurviveRepeatedConnectionLossOnBothSides() {
+    String alice = user("alice");
+    String bob = user("bob");
+    RecordingListener aliceEvents = new RecordingListener();
+    RecordingListener bobEvents = new RecordingListener();
+    ParleyClient a = connected(alice, aliceEvents);
+    connected(bob, bobEvents);
+    String conv = done(a.openDirect(bob)).getConversation().getId();
+
+    List<CompletableFuture<SendResult>> sends = new ArrayList<>();
+    List<String> bodies = numbered("n", 60);
+    for (int i = 0; i < bodies.size(); i++) {
+      sends.add(a.send(conv, "text/plain", text(bodies.get(i))));
+      if (i % 10 == 5) {
+        proxy(i % 20 == 5 ? alice : bob).severAll();
+      }
+    }
+    List<Long> seqs = sends.stream().map(f -> done(f).getSeq()).toList();
+
+    assertThat(seqs).isSorted().doesNotHaveDuplicates();
+    await().atMost(WAIT).until(() -> bobEvents.messages(conv).size() >= 60);
+    await().atMost(WAIT).until(() -> aliceEvents.messages(conv).size() >= 60);
+    assertThat(bobEvents.messages(conv)).containsExactlyElementsOf(bodies);
+    assertThat(aliceEvents.messages(conv)).containsExactlyElementsOf(bodies);
+    assertGapless(bobEvents.seqs(conv));
+    assertGapless(aliceEvents.seqs(conv));
+    assertThat(aliceEvents.states).as("alice lost her connection").contains(ConnectionState.RECONNECTING);
+    assertThat(bobEvents.states).as("bob lost his connection").contains(ConnectionState.RECONNECTING);
+  }
+
+  @Test
   void aMessageSentWhileOfflineIsDeliveredExactlyOnceAfterReconnect() {
     String alice = user("alice");
     String bob = user("bob");
