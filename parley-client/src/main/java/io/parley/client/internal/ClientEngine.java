@@ -426,8 +426,11 @@ public final class ClientEngine {
 
   private void persistState() {
     stateTimer = null;
+    if (closing) {
+      return; // the close writes the final state itself
+    }
     PersistedState snapshot = snapshotState();
-    io.execute(
+    onIo(
         () -> {
           try {
             store.saveState(snapshot);
@@ -449,7 +452,7 @@ public final class ClientEngine {
   /** Writes the outbox; messages become sendable once written (at most one write in flight). */
   private void persistOutbox() {
     pendingSends = outbox.size();
-    if (store == null || !ready) {
+    if (store == null || !ready || closing) {
       return;
     }
     if (outboxWriteInFlight) {
@@ -458,7 +461,7 @@ public final class ClientEngine {
     }
     outboxWriteInFlight = true;
     List<SendMessage> snapshot = outbox.messages();
-    io.execute(
+    onIo(
         () -> {
           try {
             store.saveOutbox(snapshot);
@@ -481,6 +484,14 @@ public final class ClientEngine {
                 pumpOutbox();
               });
         });
+  }
+
+  private void onIo(Runnable task) {
+    try {
+      io.execute(task);
+    } catch (RejectedExecutionException e) {
+      log.debug("state write dropped: the client is closed");
+    }
   }
 
   private static ParleyClientException persistError(String what, IOException e) {
