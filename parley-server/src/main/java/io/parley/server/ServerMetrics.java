@@ -1,6 +1,8 @@
 package io.parley.server;
 
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.FunctionTimer;
+import java.util.concurrent.TimeUnit;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -32,6 +34,14 @@ final class ServerMetrics {
   static void bindStore(MeterRegistry registry, RocksDbStore store) {
     FunctionCounter.builder("parley_store_commits", store, RocksDbStore::commitCount)
         .description("Group commits (one fsync each) applied by the store")
+        .register(registry);
+    FunctionTimer.builder(
+            "parley_store_commit",
+            store,
+            RocksDbStore::commitCount,
+            RocksDbStore::commitNanos,
+            TimeUnit.NANOSECONDS)
+        .description("Time spent in group commits (batch write + fsync)")
         .register(registry);
     FunctionCounter.builder("parley_store_writes", store, RocksDbStore::writeCount)
         .description("Writes applied by the store (several per group commit)")

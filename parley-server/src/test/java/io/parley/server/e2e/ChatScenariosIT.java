@@ -490,4 +490,81 @@ class ChatScenariosIT {
       }
     }
   }
+
+  @Test
+  void readReceiptsReachTheSenderAndUnreadCountsAgreeAcrossDevices() throws Exception {
+    String alice = unique("alice");
+    String bob = unique("bob");
+    try (WsTestClient a = login(alice, "phone");
+        WsTestClient bPhone = login(bob, "phone");
+        WsTestClient bLaptop = login(bob, "laptop")) {
+      String convId =
+          a.call(f -> f.setOpenDirect(OpenDirect.newBuilder().setUserId(bob)))
+              .getConversation()
+              .getConversation()
+              .getId();
+      long last = 0;
+      for (int i = 0; i < 3; i++) {
+        last = sendText(a, convId, "unread " + i).getSendResult().getSeq();
+      }
+      io.parley.protocol.v1.GetConversation get =
+          io.parley.protocol.v1.GetConversation.newBuilder().setConversationId(convId).build();
+      assertThat(bLaptop.call(f -> f.setGetConversation(get)).getConversation().getConversation().getUnreadCount())
+          .isEqualTo(3);
+      long readUpTo = last;
+      assertThat(
+              bPhone
+                  .call(
+                      f ->
+                          f.setMarkRead(
+                              io.parley.protocol.v1.MarkRead.newBuilder()
+                                  .setConversationId(convId)
+                                  .setSeq(readUpTo)))
+                  .hasAck())
+          .isTrue();
+      assertThat(bLaptop.call(f -> f.setGetConversation(get)).getConversation().getConversation().getUnreadCount())
+          .isZero();
+      ServerFrame receipt = null;
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      while (receipt == null && System.nanoTime() < deadline) {
+        ServerFrame p = a.nextPush(Duration.ofMillis(200));
+        // Reading implies delivery: a DELIVERED notice may come first.
+        if (p != null
+            && p.hasReceipt()
+            && p.getReceipt().getUserId().equals(bob)
+            && p.getReceipt().getKind() == io.parley.protocol.v1.ReceiptKind.RECEIPT_KIND_READ) {
+          receipt = p;
+        }
+      }
+      assertThat(receipt).as("alice sees bob's read receipt").isNotNull();
+      assertThat(receipt.getReceipt().getKind()).isEqualTo(io.parley.protocol.v1.ReceiptKind.RECEIPT_KIND_READ);
+      assertThat(receipt.getReceipt().getSeq()).isEqualTo(readUpTo);
+    }
+  }
+
+  @Test
+  void metricsExposeConnectionsSendLatencyAndStoreCommits() throws Exception {
+    String alice = unique("alice");
+    try (WsTestClient a = login(alice, "phone")) {
+      String convId =
+          a.call(f -> f.setCreateGroup(CreateGroup.newBuilder()))
+              .getConversation()
+              .getConversation()
+              .getId();
+      sendText(a, convId, "measured");
+      java.net.http.HttpResponse<String> r =
+          java.net.http.HttpClient.newHttpClient()
+              .send(
+                  java.net.http.HttpRequest.newBuilder(
+                          java.net.URI.create("http://127.0.0.1:" + server.port() + "/metrics"))
+                      .build(),
+                  java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.body())
+          .contains("parley_connections")
+          .contains("parley_request_seconds_bucket{kind=\"send_message\"")
+          .contains("parley_store_commit_seconds_count")
+          .contains("parley_store_commits_total");
+    }
+  }
 }

@@ -317,6 +317,14 @@ public final class RocksDbStore implements ParleyStore {
     return writer.failedCommits();
   }
 
+  /**
+   * Total time spent writing successful group commits (the RocksDB batch write and its fsync), in
+   * nanoseconds; divided by {@link #commitCount()} it is the mean commit latency.
+   */
+  public long commitNanos() {
+    return writer.commitNanos();
+  }
+
   /** Number of writes in the most recent successful commit (0 before the first). */
   public int lastBatchSize() {
     return writer.lastBatchSize();
