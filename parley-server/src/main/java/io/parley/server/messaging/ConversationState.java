@@ -153,7 +153,7 @@ public final class ConversationState {
     if (head == null) {
       return null;
     }
-    PendingAwareCache.Entry<MemberRecord> e = memberCache.get(userId);
+    PendingAwareCache.Slot<MemberRecord> e = memberCache.get(userId);
     if (e != null) {
       return e.value();
     }
@@ -183,7 +183,7 @@ public final class ConversationState {
 
   /** The user's receipt, or null when none has been written. */
   public ReceiptRecord receipt(String userId) {
-    PendingAwareCache.Entry<ReceiptRecord> e = receipts.get(userId);
+    PendingAwareCache.Slot<ReceiptRecord> e = receipts.get(userId);
     if (e != null) {
       return e.value();
     }
@@ -197,7 +197,7 @@ public final class ConversationState {
     if (head == null || seq <= 0 || seq > head.lastSeq()) {
       return null;
     }
-    PendingAwareCache.Entry<StoredEvent> e = events.get(seq);
+    PendingAwareCache.Slot<StoredEvent> e = events.get(seq);
     if (e != null) {
       return e.value();
     }
@@ -208,7 +208,7 @@ public final class ConversationState {
 
   /** A send of this user and key still remembered by this state, or null. */
   public RecentSend recentSend(String userId, String clientMsgId) {
-    PendingAwareCache.Entry<RecentSend> e = sends.get(sendKey(userId, clientMsgId));
+    PendingAwareCache.Slot<RecentSend> e = sends.get(sendKey(userId, clientMsgId));
     return e == null ? null : e.value();
   }
 

@@ -13,9 +13,9 @@ import java.util.function.LongSupplier;
 final class PendingAwareCache<K, V> {
 
   /** A cached value and the number of the change that last wrote it (0 = read from disk). */
-  record Entry<V>(V value, long writeNo) {}
+  record Slot<V>(V value, long writeNo) {}
 
-  private final LinkedHashMap<K, Entry<V>> map;
+  private final LinkedHashMap<K, Slot<V>> map;
 
   /**
    * @param maxEntries soft bound: clean entries beyond it are evicted oldest-first
@@ -25,7 +25,7 @@ final class PendingAwareCache<K, V> {
     this.map =
         new LinkedHashMap<>(16, 0.75f, true) {
           @Override
-          protected boolean removeEldestEntry(Map.Entry<K, Entry<V>> eldest) {
+          protected boolean removeEldestEntry(Map.Entry<K, Slot<V>> eldest) {
             return size() > maxEntries
                 && eldest.getValue().writeNo() <= committedWriteNo.getAsLong();
           }
@@ -33,18 +33,18 @@ final class PendingAwareCache<K, V> {
   }
 
   /** The cached entry, or null when nothing is cached for the key. */
-  Entry<V> get(K key) {
+  Slot<V> get(K key) {
     return map.get(key);
   }
 
   /** Caches a value read from the store. */
   void putClean(K key, V value) {
-    map.put(key, new Entry<>(value, 0L));
+    map.put(key, new Slot<>(value, 0L));
   }
 
   /** Caches a value written by change {@code writeNo}; it stays until that change commits. */
   void putDirty(K key, V value, long writeNo) {
-    map.put(key, new Entry<>(value, writeNo));
+    map.put(key, new Slot<>(value, writeNo));
   }
 
   int size() {
