@@ -407,7 +407,18 @@ class ChatScenariosIT {
       }
       AtomicInteger acked = new AtomicInteger();
       List<CompletableFuture<Void>> running = new ArrayList<>();
-      try (WsTestClient r = login(reader, "phone")) {
+      // sync_first: the server holds live events back until the sync is complete, so the device
+      // receives its missed events and the live stream as one ordered sequence.
+      try (WsTestClient r = WsTestClient.connect(server.port())) {
+        ServerFrame auth =
+            r.call(
+                f ->
+                    f.setAuthenticate(
+                        io.parley.protocol.v1.Authenticate.newBuilder()
+                            .setToken(server.token(reader))
+                            .setDeviceId("phone")
+                            .setSyncFirst(true)));
+        assertThat(auth.hasAuthenticated()).as("%s", auth).isTrue();
         for (WsTestClient s : senderClients) {
           running.add(
               CompletableFuture.runAsync(

@@ -57,6 +57,10 @@ class GracefulDrainIT {
               }
             });
         inFlight.add(f);
+        if (i == 99) {
+          // Let the first hundred be acknowledged, so the drain has acknowledged work to keep.
+          CompletableFuture.allOf(inFlight.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+        }
         if (i == 150) {
           server.sigterm();
         }

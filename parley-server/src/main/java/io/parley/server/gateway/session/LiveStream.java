@@ -137,7 +137,20 @@ public final class LiveStream {
 
   /** The session answered its authentication: start live delivery with what was buffered. */
   void authenticated() {
+    authenticated(false);
+  }
+
+  /**
+   * The session answered its authentication. With {@code syncFirst} the client promised to sync
+   * before anything else: keep buffering as during a sync, and go live after the first complete
+   * sync page, so missed and live events reach it as one ordered sequence.
+   */
+  void authenticated(boolean syncFirst) {
     if (mode != Mode.AWAITING_AUTH) {
+      return;
+    }
+    if (syncFirst) {
+      mode = Mode.SYNCING;
       return;
     }
     if (overflowed) {

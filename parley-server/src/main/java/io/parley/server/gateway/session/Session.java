@@ -295,10 +295,10 @@ public final class Session {
   }
 
   /** The upgrade request carried a verified bearer token: finish authentication without a frame. */
-  void authenticateWithHeader(VerifiedToken token, String requestedDeviceId) {
+  void authenticateWithHeader(VerifiedToken token, String requestedDeviceId, boolean syncFirst) {
     state = State.AUTHENTICATING;
     channel.config().setAutoRead(false);
-    completeAuthentication(0, token, requestedDeviceId);
+    completeAuthentication(0, token, requestedDeviceId, syncFirst);
   }
 
   void onInbound(InboundFrame in) {
@@ -436,7 +436,7 @@ public final class Session {
                       if (err != null) {
                         authenticationFailed(requestId, err);
                       } else {
-                        completeAuthentication(requestId, vt, requestedDevice);
+                        completeAuthentication(requestId, vt, requestedDevice, a.getSyncFirst());
                       }
                     }));
   }
@@ -461,7 +461,8 @@ public final class Session {
     processHeld();
   }
 
-  private void completeAuthentication(long requestId, VerifiedToken vt, String requestedDevice) {
+  private void completeAuthentication(
+      long requestId, VerifiedToken vt, String requestedDevice, boolean syncFirst) {
     if (state == State.CLOSING) {
       return;
     }
@@ -473,10 +474,11 @@ public final class Session {
     // until the answer below), so the channel load and any later sync cannot leave a gap.
     ctx.registry().register(this);
     ctx.loadChannels(userId)
-        .whenComplete((ids, err) -> onLoop(() -> channelsLoaded(requestId, ids, err)));
+        .whenComplete((ids, err) -> onLoop(() -> channelsLoaded(requestId, syncFirst, ids, err)));
   }
 
-  private void channelsLoaded(long requestId, List<String> channelIds, Throwable err) {
+  private void channelsLoaded(
+      long requestId, boolean syncFirst, List<String> channelIds, Throwable err) {
     if (state == State.CLOSING) {
       return;
     }
@@ -511,7 +513,7 @@ public final class Session {
                     .setServerTimeMs(System.currentTimeMillis())
                     .setMaxMessageBytes(ctx.limits().maxMessageBytes()))
             .build());
-    live.authenticated();
+    live.authenticated(syncFirst);
     flushIfNeeded();
     channel.config().setAutoRead(true);
     processHeld();

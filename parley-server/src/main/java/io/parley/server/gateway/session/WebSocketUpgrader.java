@@ -91,7 +91,9 @@ public final class WebSocketUpgrader implements HttpUpgrade {
               "unsupported or missing WebSocket subprotocol; offer one of: "
                   + Subprotocol.supportedNames()));
     }
-    String device = new QueryStringDecoder(req.uri()).parameters().getOrDefault("device_id", List.of("")).get(0);
+    Map<String, List<String>> params = new QueryStringDecoder(req.uri()).parameters();
+    String device = params.getOrDefault("device_id", List.of("")).get(0);
+    boolean syncFirst = "true".equals(params.getOrDefault("sync_first", List.of("")).get(0));
     if (!device.isEmpty() && !Session.validDeviceId(device)) {
       return reply(
           HttpResponses.error(
@@ -114,7 +116,7 @@ public final class WebSocketUpgrader implements HttpUpgrade {
     FullHttpRequest handshakeRequest = req.replace(Unpooled.EMPTY_BUFFER);
     Channel ch = hctx.channel();
     if (token == null) {
-      return reply(handshake(hctx, handshakeRequest, subprotocol.get(), null, device));
+      return reply(handshake(hctx, handshakeRequest, subprotocol.get(), null, device, syncFirst));
     }
     ch.config().setAutoRead(false);
     CompletableFuture<HttpReply> result = new CompletableFuture<>();
@@ -129,7 +131,7 @@ public final class WebSocketUpgrader implements HttpUpgrade {
                             handshakeRequest.release();
                             result.complete(err == null ? closedReply() : refusal(err));
                           } else {
-                            result.complete(handshake(hctx, handshakeRequest, subprotocol.get(), vt, dev));
+                            result.complete(handshake(hctx, handshakeRequest, subprotocol.get(), vt, dev, syncFirst));
                           }
                         }));
     return result;
@@ -141,7 +143,8 @@ public final class WebSocketUpgrader implements HttpUpgrade {
       FullHttpRequest request,
       Subprotocol subprotocol,
       VerifiedToken token,
-      String device) {
+      String device,
+      boolean syncFirst) {
     Channel ch = hctx.channel();
     try {
       WebSocketDecoderConfig decoderConfig =
@@ -184,7 +187,7 @@ public final class WebSocketUpgrader implements HttpUpgrade {
       }
       session.start();
       if (token != null) {
-        session.authenticateWithHeader(token, device);
+        session.authenticateWithHeader(token, device, syncFirst);
       } else {
         ch.config().setAutoRead(true);
       }

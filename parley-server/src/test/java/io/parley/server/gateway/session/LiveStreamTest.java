@@ -115,6 +115,21 @@ class LiveStreamTest {
   }
 
   @Test
+  void syncFirstHoldsLiveEventsBackUntilTheCompleteSyncPage() {
+    stream.authenticated(true);
+    publish(6, 7);
+    assertThat(sink.seqs()).isEmpty();
+    stream.beginSync();
+    stream.completeSync(9, page(3, 4, false));
+    publish(8, 8);
+    assertThat(sink.seqs()).containsExactly(3L, 4L);
+    stream.beginSync();
+    stream.completeSync(10, page(5, 7, true));
+    assertThat(sink.seqs()).containsExactly(3L, 4L, 5L, 6L, 7L, 8L);
+    assertThat(stream.mode()).isEqualTo(Mode.LIVE);
+  }
+
+  @Test
   void syncPageSkipsEventsTheSessionAlreadyReceivedLive() {
     stream.authenticated();
     publish(5, 7); // delivered live before the client asked to sync

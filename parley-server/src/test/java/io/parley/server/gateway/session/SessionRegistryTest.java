@@ -15,7 +15,7 @@ class SessionRegistryTest {
 
   private Session authenticated(String user) {
     Session s = fx.open(new EmbeddedChannel());
-    s.authenticateWithHeader(new VerifiedToken(user, Long.MAX_VALUE), "");
+    s.authenticateWithHeader(new VerifiedToken(user, Long.MAX_VALUE), "", false);
     return s;
   }
 

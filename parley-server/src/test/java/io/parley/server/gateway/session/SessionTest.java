@@ -69,7 +69,7 @@ class SessionTest {
   @Test
   void headerAuthenticationPushesAuthenticatedWithRequestIdZero() {
     Session s = fx.open(ch);
-    s.authenticateWithHeader(new VerifiedToken("bob", 123_456_789_000L), "phone-1");
+    s.authenticateWithHeader(new VerifiedToken("bob", 123_456_789_000L), "phone-1", false);
     ServerFrame f = written(ch).get(0);
     assertThat(f.getRequestId()).isZero();
     assertThat(f.getAuthenticated().getDeviceId()).isEqualTo("phone-1");
@@ -80,7 +80,7 @@ class SessionTest {
   @Test
   void closingTheChannelAnnouncesTheDisconnectAndUnregisters() {
     Session s = fx.open(ch);
-    s.authenticateWithHeader(new VerifiedToken("bob", Long.MAX_VALUE), "phone-1");
+    s.authenticateWithHeader(new VerifiedToken("bob", Long.MAX_VALUE), "phone-1", false);
     assertThat(fx.registry.sessionsOf("bob")).containsExactly(s);
     ch.close();
     assertThat(fx.registry.sessionsOf("bob")).isEmpty();
@@ -91,7 +91,7 @@ class SessionTest {
   @Test
   void aFullDeliveryQueueTurnsLostEventsIntoAResync() {
     Session s = fx.open(ch);
-    s.authenticateWithHeader(new VerifiedToken("alice", Long.MAX_VALUE), "");
+    s.authenticateWithHeader(new VerifiedToken("alice", Long.MAX_VALUE), "", false);
     written(ch);
     int published = Session.MAX_QUEUED_DELIVERIES + 100;
     for (int seq = 1; seq <= published; seq++) {
