@@ -594,7 +594,14 @@ public final class ClientEngine {
       };
 
   private void authenticate(Connection c) {
-    Authenticate.Builder auth = Authenticate.newBuilder().setToken(token).setClient(cfg.clientName());
+    // sync_first: the engine always syncs right after authenticating, so the server may hold live
+    // events back until that sync completes; the application then never sees a live event ahead of
+    // the events it missed, and the orderer has no gap to fill on every reconnect.
+    Authenticate.Builder auth =
+        Authenticate.newBuilder()
+            .setToken(token)
+            .setClient(cfg.clientName())
+            .setSyncFirst(true);
     if (deviceId != null) {
       auth.setDeviceId(deviceId);
     }
