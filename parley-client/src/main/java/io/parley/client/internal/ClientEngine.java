@@ -45,6 +45,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
@@ -518,19 +519,7 @@ public final class ClientEngine {
     }
     int gen = ++generation;
     TokenProvider.Reason reason = tokenReason;
-    callbacks.execute(
-        () -> {
-          CompletableFuture<String> f;
-          try {
-            f = cfg.tokenProvider().token(reason);
-          } catch (RuntimeException e) {
-            f = CompletableFuture.failedFuture(e);
-          }
-          if (f == null) {
-            f = CompletableFuture.failedFuture(new NullPointerException("token provider returned null"));
-          }
-          f.whenComplete((t, e) -> onLoop(() -> onToken(gen, t, e)));
-        });
+    askTokenProvider(reason, (t, e) -> onToken(gen, t, e));
   }
 
   private void onToken(int gen, String newToken, Throwable error) {
@@ -1005,18 +994,28 @@ public final class ClientEngine {
     }
     refreshing = true;
     Connection c = conn;
+    askTokenProvider(TokenProvider.Reason.REFRESH, (t, e) -> sendRefresh(c, t, e));
+  }
+
+  /**
+   * Asks the application's token provider on the callback executor (it is application code and
+   * may block) and hands the outcome back to the engine's loop; a provider that throws or returns
+   * null counts as a failed token.
+   */
+  private void askTokenProvider(
+      TokenProvider.Reason reason, BiConsumer<String, Throwable> onLoopResult) {
     callbacks.execute(
         () -> {
           CompletableFuture<String> f;
           try {
-            f = cfg.tokenProvider().token(TokenProvider.Reason.REFRESH);
+            f = cfg.tokenProvider().token(reason);
           } catch (RuntimeException e) {
             f = CompletableFuture.failedFuture(e);
           }
           if (f == null) {
             f = CompletableFuture.failedFuture(new NullPointerException("token provider returned null"));
           }
-          f.whenComplete((t, e) -> onLoop(() -> sendRefresh(c, t, e)));
+          f.whenComplete((t, e) -> onLoop(() -> onLoopResult.accept(t, e)));
         });
   }
 
