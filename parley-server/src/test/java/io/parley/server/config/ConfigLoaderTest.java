@@ -40,9 +40,26 @@ class ConfigLoaderTest {
             Duration.ofSeconds(60),
             Duration.ofHours(24)),
         new ParleyConfig.Admin(adminKey),
-        new ParleyConfig.Limits(128 * 1024, 64 * 1024, 1000, 200, 500, 64, 1024 * 1024, 10_000),
+        new ParleyConfig.Limits(128 * 1024, 64 * 1024, 1000, 200, 500, 64, 1024 * 1024, 10_000, 20, 1000),
         new ParleyConfig.Timeouts(
-            Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(25), Duration.ofSeconds(60)));
+            Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(25), Duration.ofSeconds(60)),
+        new ParleyConfig.RateLimits(
+            true,
+            rate(50, Duration.ofSeconds(10)),
+            rate(1000, Duration.ofSeconds(10)),
+            rate(30, Duration.ofSeconds(10)),
+            rate(600, Duration.ofSeconds(10)),
+            rate(30, Duration.ofMinutes(1)),
+            rate(600, Duration.ofMinutes(1)),
+            rate(60, Duration.ofMinutes(1)),
+            rate(600, Duration.ofMinutes(1)),
+            rate(2000, Duration.ofSeconds(1)),
+            rate(2000, Duration.ofSeconds(1)),
+            100_000));
+  }
+
+  private static ParleyConfig.Rate rate(long permits, Duration period) {
+    return new ParleyConfig.Rate(permits, period);
   }
 
   private static byte[] bytes(int n) {
