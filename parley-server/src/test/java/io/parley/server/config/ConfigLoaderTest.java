@@ -212,6 +212,26 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void rateLimitsComeFromFileAndEnvironmentAndBadRatesAreReported() throws Exception {
+    Map<String, String> env = prodEnv();
+    env.put("PARLEY_RATE_LIMITS_TYPING_PER_USER", "off");
+    ParleyConfig c =
+        new ConfigLoader(env)
+            .load(file(yaml("rate_limits:\n  send_per_user: 5/1s\n  max_tracked_keys: 500\n")));
+    assertThat(c.rateLimits().sendPerUser()).isEqualTo(new ParleyConfig.Rate(5, Duration.ofSeconds(1)));
+    assertThat(c.rateLimits().typingPerUser().isOff()).isTrue();
+    assertThat(c.rateLimits().maxTrackedKeys()).isEqualTo(500);
+
+    env.put("PARLEY_RATE_LIMITS_JOIN_PER_IP", "lots");
+    assertThatThrownBy(
+            () -> new ConfigLoader(env).load(file(yaml("rate_limits:\n  send_per_user: 10\n"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("rate_limits.send_per_user must be a rate")
+        .hasMessageContaining("rate_limits.join_per_ip must be a rate")
+        .hasMessageContaining("PARLEY_RATE_LIMITS_JOIN_PER_IP");
+  }
+
+  @Test
   void emptyEnvironmentValuesAreIgnored() throws Exception {
     Map<String, String> env = prodEnv();
     env.put("PARLEY_SERVER_PORT", "");
