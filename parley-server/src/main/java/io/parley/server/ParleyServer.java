@@ -16,6 +16,7 @@ import io.parley.server.gateway.GatewayServices;
 import io.parley.server.gateway.http.HttpEndpoint;
 import io.parley.server.gateway.http.MetricsEndpoint;
 import io.parley.server.gateway.http.StaticResourceEndpoint;
+import io.parley.server.limits.RateLimiter;
 import io.parley.server.messaging.EngineModule;
 import io.parley.server.store.ParleyStore;
 import io.parley.server.store.rocksdb.RocksDbStore;
@@ -104,7 +105,8 @@ public final class ParleyServer implements AutoCloseable {
               engine.conversations(),
               engine.messages(),
               engine.delivery(),
-              AdminTokens.minter(minter)));
+              AdminTokens.minter(minter),
+              new RateLimiter(config.rateLimits(), metrics)));
       endpoints.put(OpenApiEndpoint.PATH, new OpenApiEndpoint());
       endpoints.put("/metrics", new MetricsEndpoint(metrics));
       if (config.devMode() && minter != null) {

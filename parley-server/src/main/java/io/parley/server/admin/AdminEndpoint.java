@@ -1,10 +1,14 @@
 package io.parley.server.admin;
 
 import io.parley.protocol.v1.ErrorCode;
+import io.parley.server.core.ParleyException;
 import io.parley.server.delivery.DeliveryService;
 import io.parley.server.gateway.http.HttpCall;
 import io.parley.server.gateway.http.HttpEndpoint;
 import io.parley.server.gateway.http.HttpReply;
+import io.parley.server.limits.ClientAddresses;
+import io.parley.server.limits.LimitedAction;
+import io.parley.server.limits.RateLimiter;
 import io.parley.server.messaging.ConversationService;
 import io.parley.server.messaging.MessageService;
 import io.parley.server.user.UserService;
@@ -14,12 +18,19 @@ import java.security.NoSuchAlgorithmException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * The admin REST API under {@code /v1/admin/}: checks the admin API key, bounds the body, routes
  * the call to its handler and turns every failure (validation, service, unexpected) into the JSON
- * error shape of {@link HttpErrors}. The returned future never completes exceptionally. Request
+ * error shape of {@link HttpErrors}. The returned future never completes exceptionally.
+ *
+ * <p>Rate limits ({@code rate_limits.admin_per_ip}, then {@code rate_limits.admin_per_key}): every
+ * request takes a token from its client address's bucket before the key is even checked (so key
+ * guessing is throttled too), and an authorized request one from the key's bucket; an empty
+ * bucket is answered with 429, {@code Retry-After} and the {@code RATE_LIMITED} error body carrying
+ * {@code retry_after_ms}. Request
  * bodies are parsed on the calling thread (they are small and bounded); everything else is the
  * services' asynchronous work. Immutable after construction and thread-safe.
  */
@@ -29,8 +40,11 @@ final class AdminEndpoint implements HttpEndpoint {
       "a valid admin API key is required: Authorization: Bearer <admin api key>";
 
   private static final String BEARER = "bearer ";
+  /** The bucket name of the (single) admin key; never the key itself. */
+  static final String ADMIN_KEY_BUCKET = "admin-api-key";
 
   private final byte[] keyDigest;
+  private final RateLimiter rateLimiter;
   private final PathRouter<AdminHandler> router = new PathRouter<>();
 
   AdminEndpoint(
@@ -40,7 +54,19 @@ final class AdminEndpoint implements HttpEndpoint {
       MessageService messages,
       DeliveryService delivery,
       UserTokenMinter minter) {
+    this(adminApiKey, users, conversations, messages, delivery, minter, RateLimiter.unlimited());
+  }
+
+  AdminEndpoint(
+      String adminApiKey,
+      UserService users,
+      ConversationService conversations,
+      MessageService messages,
+      DeliveryService delivery,
+      UserTokenMinter minter,
+      RateLimiter rateLimiter) {
     Objects.requireNonNull(adminApiKey, "adminApiKey");
+    this.rateLimiter = Objects.requireNonNull(rateLimiter, "rateLimiter");
     if (adminApiKey.isBlank()) {
       throw new IllegalArgumentException("the admin API key must not be blank");
     }
@@ -54,9 +80,17 @@ final class AdminEndpoint implements HttpEndpoint {
   @Override
   public CompletableFuture<HttpReply> handle(HttpCall call) {
     try {
-      if (!authorized(call.header("authorization"))) {
+      String address = ClientAddresses.keyOfLiteral(call.remoteAddress());
+      Optional<ParleyException> refused =
+          rateLimiter.tryAcquireAddress(LimitedAction.ADMIN, address);
+      if (refused.isEmpty() && authorized(call.header("authorization"))) {
+        refused = rateLimiter.tryAcquireUser(LimitedAction.ADMIN, ADMIN_KEY_BUCKET);
+      } else if (refused.isEmpty()) {
         return CompletableFuture.completedFuture(
             HttpErrors.reply(ErrorCode.UNAUTHENTICATED, UNAUTHENTICATED_MESSAGE));
+      }
+      if (refused.isPresent()) {
+        return CompletableFuture.completedFuture(HttpErrors.reply(refused.get()));
       }
       if (call.body().length > AdminJson.MAX_BODY_BYTES) {
         return CompletableFuture.completedFuture(

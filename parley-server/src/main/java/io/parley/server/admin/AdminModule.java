@@ -2,6 +2,7 @@ package io.parley.server.admin;
 
 import io.parley.server.delivery.DeliveryService;
 import io.parley.server.gateway.http.HttpEndpoint;
+import io.parley.server.limits.RateLimiter;
 import io.parley.server.messaging.ConversationService;
 import io.parley.server.messaging.MessageService;
 import io.parley.server.user.UserService;
@@ -28,6 +29,23 @@ public final class AdminModule {
       MessageService messages,
       DeliveryService delivery,
       UserTokenMinter minter) {
-    return new AdminEndpoint(adminApiKey, users, conversations, messages, delivery, minter);
+    return create(
+        adminApiKey, users, conversations, messages, delivery, minter, RateLimiter.unlimited());
+  }
+
+  /**
+   * The admin API endpoint with rate limits ({@link io.parley.server.limits.LimitedAction#ADMIN}
+   * per client address and per key).
+   */
+  public static HttpEndpoint create(
+      String adminApiKey,
+      UserService users,
+      ConversationService conversations,
+      MessageService messages,
+      DeliveryService delivery,
+      UserTokenMinter minter,
+      RateLimiter rateLimiter) {
+    return new AdminEndpoint(
+        adminApiKey, users, conversations, messages, delivery, minter, rateLimiter);
   }
 }

@@ -36,7 +36,9 @@ public record ConfigKey(
     /** A file system path. */
     PATH,
     /** A list of strings; comma-separated in an environment variable. */
-    STRING_LIST
+    STRING_LIST,
+    /** A request rate {@code N/duration} or {@code off}, see {@link Rates}. */
+    RATE
   }
 
   public ConfigKey {

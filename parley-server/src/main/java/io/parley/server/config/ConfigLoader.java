@@ -139,7 +139,9 @@ public final class ConfigLoader {
             v.integer("limits.max_sync_page"),
             v.integer("limits.max_inflight_per_connection"),
             v.bytes("limits.outbound_buffer_bytes"),
-            v.integer("limits.max_conversations_per_user"));
+            v.integer("limits.max_conversations_per_user"),
+            v.integer("limits.max_connections_per_user"),
+            v.integer("limits.max_connections_per_ip"));
     if (limits.maxMessageBytes() >= limits.maxFrameBytes()) {
       problems.add(
           "limits.max_message_bytes ("
@@ -162,6 +164,20 @@ public final class ConfigLoader {
               + Durations.format(timeouts.idle())
               + ")");
     }
+    ParleyConfig.RateLimits rateLimits =
+        new ParleyConfig.RateLimits(
+            v.bool("rate_limits.enabled"),
+            v.rate("rate_limits.send_per_user"),
+            v.rate("rate_limits.send_per_ip"),
+            v.rate("rate_limits.typing_per_user"),
+            v.rate("rate_limits.typing_per_ip"),
+            v.rate("rate_limits.presence_per_user"),
+            v.rate("rate_limits.presence_per_ip"),
+            v.rate("rate_limits.join_per_user"),
+            v.rate("rate_limits.join_per_ip"),
+            v.rate("rate_limits.admin_per_key"),
+            v.rate("rate_limits.admin_per_ip"),
+            v.integer("rate_limits.max_tracked_keys"));
     boolean hasKeySource = hmacSecret != null || !pems.isEmpty() || !jwksUrls.isEmpty();
     if (!devMode) {
       if (!hasKeySource) {
@@ -195,7 +211,14 @@ public final class ConfigLoader {
             v.duration("auth.clock_skew"),
             v.duration("auth.dev_token_ttl"));
     return new ParleyConfig(
-        devMode, server, storage, auth, new ParleyConfig.Admin(adminKey), limits, timeouts);
+        devMode,
+        server,
+        storage,
+        auth,
+        new ParleyConfig.Admin(adminKey),
+        limits,
+        timeouts,
+        rateLimits);
   }
 
   private static DevKeys devKeys(Path dataDir, DevKeyPolicy policy) throws ConfigException {
@@ -564,6 +587,21 @@ public final class ConfigLoader {
         return Durations.parse(key.defaultText());
       }
       return value;
+    }
+
+    ParleyConfig.Rate rate(String path) {
+      ConfigKey key = key(path);
+      Object raw = raw(path);
+      if (raw instanceof Long || raw instanceof Boolean) {
+        problem(path, "must be a rate such as 50/10s or 600/1m, or off; got " + raw);
+        return Rates.parse(key.defaultText());
+      }
+      try {
+        return Rates.parse(String.valueOf(raw));
+      } catch (IllegalArgumentException e) {
+        problem(path, e.getMessage());
+        return Rates.parse(key.defaultText());
+      }
     }
 
     @SuppressWarnings("unchecked")

@@ -18,7 +18,11 @@ public final class ConfigTemplate {
                   + "# hmac_secret, public_keys_pem or jwks_urls.",
           "admin", "Admin REST API (/v1/admin/*). Required outside development mode.",
           "limits", "Size and count limits; each violation is answered with a typed error.",
-          "timeouts", "Connection timing.");
+          "timeouts", "Connection timing.",
+          "rate_limits",
+              "Request rates (token buckets) per user and per client IP address. A rate N/period\n"
+                  + "# allows bursts of N and N per period sustained; 'off' disables one limit.\n"
+                  + "# An excess request is answered with RATE_LIMITED and retry_after_ms.");
 
   private ConfigTemplate() {}
 
@@ -31,6 +35,7 @@ public final class ConfigTemplate {
     sb.append("# environment variable PARLEY_<SECTION>_<KEY> (e.g. PARLEY_SERVER_PORT=9000), which\n");
     sb.append("# wins over this file; --port, --host and --data-dir win over both.\n");
     sb.append("# Durations: 500ms, 30s, 5m, 24h, 1h30m or ISO-8601 (PT30S). Sizes: 65536, 64KiB, 1MiB.\n");
+    sb.append("# Rates: requests per period such as 50/10s or 600/1m, or off.\n");
     String section = null;
     for (ConfigKey key : ConfigSchema.KEYS) {
       if (!key.section().equals(section)) {

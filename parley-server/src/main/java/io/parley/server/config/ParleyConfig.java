@@ -19,7 +19,8 @@ public record ParleyConfig(
     Auth auth,
     Admin admin,
     Limits limits,
-    Timeouts timeouts) {
+    Timeouts timeouts,
+    RateLimits rateLimits) {
 
   public ParleyConfig {
     Objects.requireNonNull(server, "server");
@@ -28,6 +29,7 @@ public record ParleyConfig(
     Objects.requireNonNull(admin, "admin");
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(timeouts, "timeouts");
+    Objects.requireNonNull(rateLimits, "rateLimits");
   }
 
   /** Network listener. Port 0 picks a free port (tests). */
@@ -78,7 +80,62 @@ public record ParleyConfig(
       int maxSyncPage,
       int maxInflightPerConnection,
       int outboundBufferBytes,
-      int maxConversationsPerUser) {}
+      int maxConversationsPerUser,
+      int maxConnectionsPerUser,
+      int maxConnectionsPerIp) {}
+
+  /**
+   * A token-bucket rate: a bucket of {@code permits} tokens refilled at {@code permits} per {@code
+   * period}, so a client may burst {@code permits} requests and then sustain {@code permits/period}.
+   * {@link #OFF} means no limit.
+   */
+  public record Rate(long permits, Duration period) {
+    /** No limit. */
+    public static final Rate OFF = new Rate(0, Duration.ZERO);
+
+    public Rate {
+      Objects.requireNonNull(period, "period");
+      if (permits < 0 || (permits > 0 && period.isZero())) {
+        throw new IllegalArgumentException("invalid rate " + permits + "/" + period);
+      }
+    }
+
+    public boolean isOff() {
+      return permits == 0;
+    }
+  }
+
+  /**
+   * Request rates per user and per client IP address (IPv6: per /64); an excess request is
+   * answered with {@code RATE_LIMITED} and a {@code retry_after_ms} taken from the bucket.
+   *
+   * @param sendPerUser sends, edits, deletes and reactions
+   * @param typingPerUser typing indicators
+   * @param presencePerUser presence updates and presence subscriptions
+   * @param joinPerUser conversation creation, direct opens, channel joins and member adds
+   * @param adminPerKey admin API calls made with the admin key
+   * @param adminPerIp admin API calls from one address, checked before the key
+   * @param maxTrackedKeys most users or addresses whose buckets one limit keeps
+   */
+  public record RateLimits(
+      boolean enabled,
+      Rate sendPerUser,
+      Rate sendPerIp,
+      Rate typingPerUser,
+      Rate typingPerIp,
+      Rate presencePerUser,
+      Rate presencePerIp,
+      Rate joinPerUser,
+      Rate joinPerIp,
+      Rate adminPerKey,
+      Rate adminPerIp,
+      int maxTrackedKeys) {
+    /** No rate limits at all (tests that measure or flood on purpose). */
+    public static RateLimits disabled() {
+      Rate off = Rate.OFF;
+      return new RateLimits(false, off, off, off, off, off, off, off, off, off, off, 16);
+    }
+  }
 
   /** Connection timing. */
   public record Timeouts(

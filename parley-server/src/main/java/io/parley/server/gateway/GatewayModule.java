@@ -17,6 +17,8 @@ import io.parley.server.gateway.session.RequestDispatcher;
 import io.parley.server.gateway.session.SessionContext;
 import io.parley.server.gateway.session.SessionRegistry;
 import io.parley.server.gateway.session.WebSocketUpgrader;
+import io.parley.server.limits.ConnectionLimiter;
+import io.parley.server.limits.RateLimiter;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -102,7 +104,9 @@ public final class GatewayModule {
             state,
             channelIdsOfUser,
             config.limits(),
-            config.timeouts());
+            config.timeouts(),
+            new RateLimiter(config.rateLimits(), registry),
+            new ConnectionLimiter(config.limits().maxConnectionsPerIp()));
     ChannelGroup connections = new DefaultChannelGroup("parley-connections", GlobalEventExecutor.INSTANCE);
 
     Map<String, BooleanSupplier> checks = new LinkedHashMap<>();

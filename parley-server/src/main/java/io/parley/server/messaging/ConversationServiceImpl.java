@@ -70,6 +70,8 @@ import java.util.concurrent.CompletableFuture;
  *       other members ({@code FORBIDDEN}).
  *   <li>Users added to a conversation must exist and be active ({@code NOT_FOUND} / {@code
  *       FORBIDDEN}); they are not created implicitly.
+ *   <li>Nobody joins more than {@code limits.maxConversationsPerUser} conversations ({@code
+ *       LIMIT_EXCEEDED}, see {@link MembershipLimits}).
  *   <li>Every member gets a receipt at their {@code MemberJoined} event, so history from before
  *       they joined never counts as unread.
  *   <li>Admin-API callers ({@link Caller#isChecked()} false) skip membership and role checks but
@@ -112,6 +114,7 @@ public final class ConversationServiceImpl implements ConversationService {
       return s.tail().thenApply(v -> false);
     }
     UserChecks.requireActive(ctx.store(), List.of(me, peer));
+    MembershipLimits.requireRoom(ctx.store(), List.of(me, peer), me, maxConversations());
     StateChange ch = s.change(ctx.clock());
     create(ch, caller, id, ConversationKind.CONVERSATION_KIND_DIRECT,
         ConversationMetadata.getDefaultInstance(), false,
@@ -147,6 +150,7 @@ public final class ConversationServiceImpl implements ConversationService {
           return ctx.read(
                   () -> {
                     UserChecks.requireActive(ctx.store(), everyone);
+                    MembershipLimits.requireRoom(ctx.store(), everyone, me, maxConversations());
                     return null;
                   })
               .thenCompose(
@@ -179,6 +183,7 @@ public final class ConversationServiceImpl implements ConversationService {
           return ctx.read(
                   () -> {
                     UserChecks.requireActive(ctx.store(), List.of(me));
+                    MembershipLimits.requireRoom(ctx.store(), List.of(me), me, maxConversations());
                     return null;
                   })
               .thenCompose(
@@ -247,13 +252,17 @@ public final class ConversationServiceImpl implements ConversationService {
           String me = Access.requireUser(caller);
           String id = Validation.requireId("conversation_id", request.getConversationId());
           CompletableFuture<Void> userCheck =
-              caller.isChecked()
-                  ? CompletableFuture.completedFuture(null)
-                  : ctx.read(
-                      () -> {
-                        UserChecks.requireActive(ctx.store(), List.of(me));
-                        return null;
-                      });
+              ctx.read(
+                  () -> {
+                    if (!caller.isChecked()) {
+                      UserChecks.requireActive(ctx.store(), List.of(me));
+                    }
+                    if (ctx.store().member(id, me).isEmpty()) {
+                      MembershipLimits.requireRoom(
+                          ctx.store(), List.of(me), caller.userId(), maxConversations());
+                    }
+                    return null;
+                  });
           return userCheck
               .thenCompose(
                   ignored ->
@@ -330,6 +339,14 @@ public final class ConversationServiceImpl implements ConversationService {
           return ctx.read(
                   () -> {
                     UserChecks.requireActive(ctx.store(), ids);
+                    List<String> joining = new ArrayList<>();
+                    for (String u : ids) {
+                      if (ctx.store().member(id, u).isEmpty()) {
+                        joining.add(u);
+                      }
+                    }
+                    MembershipLimits.requireRoom(
+                        ctx.store(), joining, caller.userId(), maxConversations());
                     return null;
                   })
               .thenCompose(
@@ -624,6 +641,10 @@ public final class ConversationServiceImpl implements ConversationService {
   private ConversationResult result(String id, String userId, boolean created) {
     Conversation view = ctx.views().view(id, userId);
     return ConversationResult.newBuilder().setConversation(view).setCreated(created).build();
+  }
+
+  private int maxConversations() {
+    return ctx.limits().maxConversationsPerUser();
   }
 
   private int pageLimit(int requested) {

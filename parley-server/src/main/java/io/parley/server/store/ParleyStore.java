@@ -51,6 +51,25 @@ public interface ParleyStore extends AutoCloseable {
    */
   List<MemberRecord> userConversations(String userId, String afterConversationId, int limit);
 
+  /**
+   * How many conversations the user belongs to, counting no further than {@code atMost} (so the
+   * cost is bounded by the limit being checked, not by the user's membership count).
+   */
+  default int countUserConversations(String userId, int atMost) {
+    int count = 0;
+    String after = "";
+    while (count < atMost) {
+      int page = Math.min(1000, atMost - count);
+      List<MemberRecord> rows = userConversations(userId, after, page);
+      count += rows.size();
+      if (rows.size() < page) {
+        break;
+      }
+      after = rows.get(rows.size() - 1).conversationId();
+    }
+    return count;
+  }
+
   Optional<StoredEvent> event(String conversationId, long seq);
 
   /**

@@ -28,7 +28,11 @@ public final class QuickIngest {
     int connections = args.length > 0 ? Integer.parseInt(args[0]) : 16;
     int window = args.length > 1 ? Integer.parseInt(args[1]) : 32;
     int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 10;
-    try (TestServer server = TestServer.start(Map.of("PARLEY_LIMITS_MAX_INFLIGHT_PER_CONNECTION", "256"))) {
+    try (TestServer server = TestServer.start(
+            // Measures the engine, not the abuse limits: no rate limits.
+            Map.of(
+                "PARLEY_LIMITS_MAX_INFLIGHT_PER_CONNECTION", "256",
+                "PARLEY_RATE_LIMITS_ENABLED", "false"))) {
       List<WsTestClient> clients = new ArrayList<>();
       List<String> conversations = new ArrayList<>();
       for (int i = 0; i < connections; i++) {

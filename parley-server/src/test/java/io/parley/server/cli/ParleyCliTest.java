@@ -192,8 +192,9 @@ class ParleyCliTest {
             new ParleyConfig.Storage(Path.of("parley-data"), true, 1024),
             new ParleyConfig.Auth(secret(), List.of(), List.of(), Duration.ofMinutes(5), null, null, Duration.ofSeconds(60), Duration.ofHours(24)),
             new ParleyConfig.Admin("x".repeat(43)),
-            new ParleyConfig.Limits(131072, 65536, 1000, 200, 500, 64, 1 << 20, 10000),
-            new ParleyConfig.Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(25), Duration.ofSeconds(60)));
+            new ParleyConfig.Limits(131072, 65536, 1000, 200, 500, 64, 1 << 20, 10000, 20, 1000),
+            new ParleyConfig.Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(25), Duration.ofSeconds(60)),
+            ParleyConfig.RateLimits.disabled());
     String banner = DevModeBanner.render(config, 8080);
     assertThat(banner)
         .contains("DEVELOPMENT MODE")

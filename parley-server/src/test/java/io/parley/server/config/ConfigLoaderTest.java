@@ -40,9 +40,26 @@ class ConfigLoaderTest {
             Duration.ofSeconds(60),
             Duration.ofHours(24)),
         new ParleyConfig.Admin(adminKey),
-        new ParleyConfig.Limits(128 * 1024, 64 * 1024, 1000, 200, 500, 64, 1024 * 1024, 10_000),
+        new ParleyConfig.Limits(128 * 1024, 64 * 1024, 1000, 200, 500, 64, 1024 * 1024, 10_000, 20, 1000),
         new ParleyConfig.Timeouts(
-            Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(25), Duration.ofSeconds(60)));
+            Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(25), Duration.ofSeconds(60)),
+        new ParleyConfig.RateLimits(
+            true,
+            rate(50, Duration.ofSeconds(10)),
+            rate(1000, Duration.ofSeconds(10)),
+            rate(30, Duration.ofSeconds(10)),
+            rate(600, Duration.ofSeconds(10)),
+            rate(30, Duration.ofMinutes(1)),
+            rate(600, Duration.ofMinutes(1)),
+            rate(60, Duration.ofMinutes(1)),
+            rate(600, Duration.ofMinutes(1)),
+            rate(2000, Duration.ofSeconds(1)),
+            rate(2000, Duration.ofSeconds(1)),
+            100_000));
+  }
+
+  private static ParleyConfig.Rate rate(long permits, Duration period) {
+    return new ParleyConfig.Rate(permits, period);
   }
 
   private static byte[] bytes(int n) {
@@ -192,6 +209,26 @@ class ConfigLoaderTest {
     assertThat(fromFlags.server().port()).isEqualTo(7000);
     assertThat(fromFlags.server().host()).isEqualTo("127.0.0.1");
     assertThat(fromFlags.storage().dataDir()).isEqualTo(Path.of("/from/flag"));
+  }
+
+  @Test
+  void rateLimitsComeFromFileAndEnvironmentAndBadRatesAreReported() throws Exception {
+    Map<String, String> env = prodEnv();
+    env.put("PARLEY_RATE_LIMITS_TYPING_PER_USER", "off");
+    ParleyConfig c =
+        new ConfigLoader(env)
+            .load(file(yaml("rate_limits:\n  send_per_user: 5/1s\n  max_tracked_keys: 500\n")));
+    assertThat(c.rateLimits().sendPerUser()).isEqualTo(new ParleyConfig.Rate(5, Duration.ofSeconds(1)));
+    assertThat(c.rateLimits().typingPerUser().isOff()).isTrue();
+    assertThat(c.rateLimits().maxTrackedKeys()).isEqualTo(500);
+
+    env.put("PARLEY_RATE_LIMITS_JOIN_PER_IP", "lots");
+    assertThatThrownBy(
+            () -> new ConfigLoader(env).load(file(yaml("rate_limits:\n  send_per_user: 10\n"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("rate_limits.send_per_user must be a rate")
+        .hasMessageContaining("rate_limits.join_per_ip must be a rate")
+        .hasMessageContaining("PARLEY_RATE_LIMITS_JOIN_PER_IP");
   }
 
   @Test

@@ -34,7 +34,7 @@ import java.util.function.Function;
  */
 public final class EngineFixture implements AutoCloseable {
   public static final ParleyConfig.Limits LIMITS =
-      new ParleyConfig.Limits(65_536, 4_096, 8, 20, 50, 64, 1 << 20, 1_000);
+      new ParleyConfig.Limits(65_536, 4_096, 8, 20, 50, 64, 1 << 20, 1_000, 20, 1_000);
 
   private final Path dir;
   private final ParleyConfig.Limits limits;

@@ -71,6 +71,9 @@ public final class ForkedServer implements AutoCloseable {
             .redirectOutput(log.toFile());
     pb.environment().put("PARLEY_AUTH_HMAC_SECRET", Base64.getEncoder().encodeToString(SECRET));
     pb.environment().put("PARLEY_ADMIN_API_KEY", ADMIN_KEY);
+    // The forked-server tests (crash recovery, drain) send and retry as fast as they can on
+    // purpose; rate limits have their own tests (io.parley.server.limits).
+    pb.environment().put("PARLEY_RATE_LIMITS_ENABLED", "false");
     ForkedServer server = new ForkedServer(pb.start(), port, log);
     try {
       server.awaitReady(Duration.ofSeconds(60), log);

@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.parley.server.core.ParleyException;
+import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -38,6 +39,11 @@ import org.slf4j.LoggerFactory;
  * #MAX_QUEUED} requests is disconnected). Keep-alive follows the request ({@code Connection}
  * header and HTTP version).
  *
+ * <p>Request deadline: a connection must deliver each complete request (line, headers and body)
+ * within {@code timeouts.handshake}, counted from the moment it connected or its previous response
+ * was written; otherwise it is closed. This defeats slowloris clients that trickle a request one
+ * byte at a time (each byte would reset an idle timer) and bounds idle keep-alive connections.
+ *
  * <p>Not sharable: one instance per connection, used only on its event loop.
  */
 public final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
@@ -48,7 +54,6 @@ public final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
   private final Duration firstRequestDeadline;
   private final ArrayDeque<FullHttpRequest> queued = new ArrayDeque<>();
   private ScheduledFuture<?> deadline;
-  private boolean sawRequest;
   private boolean busy;
   private boolean upgraded;
 
@@ -59,19 +64,31 @@ public final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) throws Exception {
+    armDeadline(ctx);
+    super.channelActive(ctx);
+  }
+
+  /** Starts the time the next request has to arrive in full. */
+  private void armDeadline(ChannelHandlerContext ctx) {
+    cancelDeadline();
     if (!firstRequestDeadline.isZero() && !firstRequestDeadline.isNegative()) {
       deadline =
           ctx.executor()
               .schedule(
                   () -> {
-                    if (!sawRequest) {
-                      ctx.close();
-                    }
+                    log.debug("closing {}: no complete HTTP request in time", ctx.channel().remoteAddress());
+                    ctx.close();
                   },
                   firstRequestDeadline.toMillis(),
                   TimeUnit.MILLISECONDS);
     }
-    super.channelActive(ctx);
+  }
+
+  private void cancelDeadline() {
+    if (deadline != null) {
+      deadline.cancel(false);
+      deadline = null;
+    }
   }
 
   @Override
@@ -80,11 +97,7 @@ public final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
       ctx.fireChannelRead(msg);
       return;
     }
-    sawRequest = true;
-    if (deadline != null) {
-      deadline.cancel(false);
-      deadline = null;
-    }
+    cancelDeadline();
     if (busy || upgraded) {
       if (upgraded || queued.size() >= MAX_QUEUED) {
         req.release();
@@ -110,9 +123,7 @@ public final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     releaseQueued();
-    if (deadline != null) {
-      deadline.cancel(false);
-    }
+    cancelDeadline();
     super.channelInactive(ctx);
   }
 
@@ -172,6 +183,10 @@ public final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
     }
     Map<String, List<String>> query = uri.parameters();
     SocketAddress remote = ctx.channel().remoteAddress();
+    String ip =
+        remote instanceof InetSocketAddress inet && inet.getAddress() != null
+            ? inet.getAddress().getHostAddress()
+            : "";
     HttpCall call =
         new HttpCall(
             req.method().name(),
@@ -179,7 +194,7 @@ public final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
             query,
             headers,
             ByteBufUtil.getBytes(req.content()),
-            remote == null ? "" : remote.toString());
+            ip);
     CompletableFuture<HttpReply> f = endpoint.get().handle(call);
     return f == null ? CompletableFuture.failedFuture(new IllegalStateException("null reply")) : f;
   }
@@ -219,6 +234,7 @@ public final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
       if (next != null) {
         serve(ctx, next);
       } else {
+        armDeadline(ctx);
         ctx.channel().config().setAutoRead(true);
       }
     } else {

@@ -30,12 +30,15 @@ import io.parley.server.gateway.ws.CloseCodes;
 import io.parley.server.gateway.ws.InboundFrame;
 import io.parley.server.gateway.ws.OutboundFrame;
 import io.parley.server.gateway.ws.Subprotocol;
+import io.parley.server.limits.ClientAddresses;
+import io.parley.server.limits.LimitedAction;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -64,7 +67,9 @@ import org.slf4j.LoggerFactory;
  * served before it finishes. Authentication is: verify the token, ensure the user is active,
  * validate or generate the device id, register in the {@link SessionRegistry} (user index first),
  * load the user's channels into the channel index, announce the device to presence, answer {@code
- * Authenticated}.
+ * Authenticated}. A user who already has {@code limits.maxConnectionsPerUser} sessions on this node
+ * is answered with {@code LIMIT_EXCEEDED} and the connection is closed with {@link
+ * CloseCodes#CONNECTION_LIMIT}.
  *
  * <h2>Requests</h2>
  *
@@ -72,7 +77,10 @@ import org.slf4j.LoggerFactory;
  * request id 0, is answered with {@code BAD_REQUEST} on request id 0 and the connection stays open;
  * after {@value #MAX_CONSECUTIVE_MALFORMED} such frames in a row it is closed with {@link
  * CloseCodes#POLICY_VIOLATION}. At most {@code limits.maxInflightPerConnection} requests are
- * dispatched at once; beyond that requests are answered with {@code RATE_LIMITED}. Failures are
+ * dispatched at once; beyond that requests are answered with {@code RATE_LIMITED}. Sends, typing,
+ * presence and joins also take a token from the user's and the client address's buckets ({@code
+ * rate_limits.*}, see {@link io.parley.server.limits.RateLimiter}) and are answered with {@code
+ * RATE_LIMITED} and the bucket's {@code retry_after_ms} when one is empty. Failures are
  * mapped with {@link ParleyException#from}; an {@code INTERNAL} error is logged once with a
  * reference id that the client receives instead of details. After the gateway starts draining,
  * new requests are answered with {@code SHUTTING_DOWN}.
@@ -133,6 +141,7 @@ public final class Session {
   private final Channel channel;
   private final Subprotocol subprotocol;
   private final String sessionId = Ids.timeOrdered("s_");
+  private final String clientAddress;
   private final Sink sink = new Sink();
   private final LiveStream live = new LiveStream(sink, MAX_BUFFERED_LIVE_EVENTS);
   private final Queue<Object> inbox = new ConcurrentLinkedQueue<>();
@@ -165,6 +174,7 @@ public final class Session {
     this.ctx = Objects.requireNonNull(ctx, "ctx");
     this.channel = Objects.requireNonNull(channel, "channel");
     this.subprotocol = Objects.requireNonNull(subprotocol, "subprotocol");
+    this.clientAddress = ClientAddresses.keyOf(channel.remoteAddress());
   }
 
   /** True when the id is 1 to 64 characters of {@code [A-Za-z0-9._-]}. */
@@ -470,9 +480,21 @@ public final class Session {
     deviceId = requestedDevice.isEmpty() ? Ids.timeOrdered("d_") : requestedDevice;
     expiresAtMs = vt.expiresAtMs();
     caller = Caller.user(userId, deviceId);
+    if (!ctx.registry().tryRegister(this, ctx.limits().maxConnectionsPerUser())) {
+      int max = ctx.limits().maxConnectionsPerUser();
+      userId = "";
+      deviceId = "";
+      caller = null;
+      sendError(
+          requestId,
+          ErrorCode.LIMIT_EXCEEDED,
+          "this user already has " + max + " connections (limits.max_connections_per_user)",
+          0);
+      closeWith(CloseCodes.CONNECTION_LIMIT, "too many connections for this user");
+      return;
+    }
     // User index first: events for this user published from now on reach the session (buffered
     // until the answer below), so the channel load and any later sync cannot leave a gap.
-    ctx.registry().register(this);
     ctx.loadChannels(userId)
         .whenComplete((ids, err) -> onLoop(() -> channelsLoaded(requestId, syncFirst, ids, err)));
   }
@@ -587,6 +609,15 @@ public final class Session {
       sendError(id, ErrorCode.SHUTTING_DOWN, "the server is shutting down; reconnect", 0);
       return;
     }
+    LimitedAction action = limitedAction(kind);
+    if (action != null) {
+      Optional<ParleyException> refused =
+          ctx.rateLimiter().tryAcquire(action, userId, clientAddress);
+      if (refused.isPresent()) {
+        sendError(id, refused.get(), GatewayMetrics.kindName(kind));
+        return;
+      }
+    }
     if (inFlight >= ctx.limits().maxInflightPerConnection()) {
       sendError(id, ErrorCode.RATE_LIMITED, "too many requests in flight", RATE_LIMIT_RETRY_MS);
       return;
@@ -610,6 +641,18 @@ public final class Session {
           ctx.metrics().requestTimer(kind).record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
           onLoop(() -> finish(id, kind, b, err));
         });
+  }
+
+  /** The rate limit a request kind counts against, or null for unlimited kinds (reads, receipts). */
+  static LimitedAction limitedAction(ClientFrame.RequestCase kind) {
+    return switch (kind) {
+      case SEND_MESSAGE, EDIT_MESSAGE, DELETE_MESSAGE, ADD_REACTION, REMOVE_REACTION ->
+          LimitedAction.SEND;
+      case SEND_TYPING -> LimitedAction.TYPING;
+      case SET_PRESENCE, SUBSCRIBE_PRESENCE -> LimitedAction.PRESENCE;
+      case OPEN_DIRECT, CREATE_GROUP, CREATE_CHANNEL, JOIN_CHANNEL, ADD_MEMBERS -> LimitedAction.JOIN;
+      default -> null;
+    };
   }
 
   private void finish(long id, ClientFrame.RequestCase kind, ServerFrame.Builder b, Throwable err) {

@@ -3,6 +3,8 @@ package io.parley.server.gateway.session;
 import io.parley.server.auth.TokenVerifier;
 import io.parley.server.auth.VerifiedToken;
 import io.parley.server.config.ParleyConfig;
+import io.parley.server.limits.ConnectionLimiter;
+import io.parley.server.limits.RateLimiter;
 import io.parley.server.presence.PresenceService;
 import io.parley.server.user.UserService;
 import java.util.List;
@@ -16,6 +18,8 @@ import java.util.function.Function;
  *
  * @param channelIdsOfUser the ids of the channels a user belongs to (loaded from the store when a
  *     session authenticates, to fill the channel-subscription index)
+ * @param rateLimiter the request-rate policy ({@code rate_limits.*})
+ * @param connections the per-address connection count ({@code limits.max_connections_per_ip})
  */
 public record SessionContext(
     TokenVerifier tokens,
@@ -27,7 +31,9 @@ public record SessionContext(
     GatewayState state,
     Function<String, CompletableFuture<List<String>>> channelIdsOfUser,
     ParleyConfig.Limits limits,
-    ParleyConfig.Timeouts timeouts) {
+    ParleyConfig.Timeouts timeouts,
+    RateLimiter rateLimiter,
+    ConnectionLimiter connections) {
 
   public SessionContext {
     Objects.requireNonNull(tokens, "tokens");
@@ -40,6 +46,8 @@ public record SessionContext(
     Objects.requireNonNull(channelIdsOfUser, "channelIdsOfUser");
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(timeouts, "timeouts");
+    Objects.requireNonNull(rateLimiter, "rateLimiter");
+    Objects.requireNonNull(connections, "connections");
   }
 
   /**

@@ -56,10 +56,26 @@ public final class SessionRegistry {
 
   /** Adds an authenticated session to the user index; its channels are marked as loading. */
   public void register(Session s) {
+    tryRegister(s, Integer.MAX_VALUE);
+  }
+
+  /**
+   * Adds an authenticated session to the user index unless its user already has {@code
+   * maxPerUser} registered sessions ({@code limits.max_connections_per_user}); the check and the
+   * addition are atomic, so concurrent logins of one user cannot overshoot.
+   *
+   * @return false, registering nothing, when the user is at the limit
+   */
+  public boolean tryRegister(Session s, int maxPerUser) {
     String userId = s.userId();
     synchronized (indexLock) {
+      Set<Session> current = byUser.get(userId);
+      if (current != null && !current.contains(s) && current.size() >= maxPerUser) {
+        return false;
+      }
       entries.put(s, new Entry());
       add(byUser, userId, s);
+      return true;
     }
   }
 

@@ -25,6 +25,8 @@ import io.parley.server.gateway.http.HttpUpgrade;
 import io.parley.server.gateway.http.SecurityHeadersHandler;
 import io.parley.server.gateway.ws.FrameCodec;
 import io.parley.server.gateway.ws.Subprotocol;
+import io.parley.server.limits.ClientAddresses;
+import io.parley.server.limits.ConnectionLimiter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -48,7 +50,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>After the handshake the pipeline continues with {@value #UTF8}, {@value #AGGREGATOR} (frames
  * up to {@code limits.maxFrameBytes}, fragmented messages included), {@value #CODEC} ({@link
- * FrameCodec}) and {@value #SESSION}; the HTTP router is removed. Stateless and thread-safe.
+ * FrameCodec}) and {@value #SESSION}; the HTTP router is removed.
+ *
+ * <p>Each upgraded connection holds a place in its client address's connection count until it
+ * closes; an address already at {@code limits.max_connections_per_ip} is refused with HTTP 429 and
+ * the error code {@code LIMIT_EXCEEDED}. Stateless and thread-safe.
  */
 public final class WebSocketUpgrader implements HttpUpgrade {
   private static final Logger log = LoggerFactory.getLogger(WebSocketUpgrader.class);
@@ -162,6 +168,17 @@ public final class WebSocketUpgrader implements HttpUpgrade {
         HttpReply r = HttpResponses.error(426, ErrorCode.BAD_REQUEST.name(), "unsupported WebSocket version; use 13");
         return new HttpReply(r.status(), r.contentType(), r.body(), Map.of("Sec-WebSocket-Version", "13"));
       }
+      ConnectionLimiter.Slot slot =
+          ctx.connections().tryOpen(ClientAddresses.keyOf(ch.remoteAddress()));
+      if (slot == null) {
+        return HttpResponses.error(
+            429,
+            ErrorCode.LIMIT_EXCEEDED.name(),
+            "too many connections from this address ("
+                + ctx.connections().maxPerAddress()
+                + ", limits.max_connections_per_ip)");
+      }
+      ch.closeFuture().addListener(f -> slot.close());
       HttpHeaders extra = new DefaultHttpHeaders();
       HttpResponses.addSecurityHeaders(extra);
       Session session = new Session(ctx, ch, subprotocol);

@@ -30,6 +30,12 @@ public final class CloseCodes {
   /** The user was deactivated. */
   public static final int USER_DEACTIVATED = 4003;
 
+  /**
+   * The user already has {@code limits.max_connections_per_user} connections on this node; close
+   * another device's connection before reconnecting.
+   */
+  public static final int CONNECTION_LIMIT = 4029;
+
   /** No successful {@code Authenticate} within {@code timeouts.handshake}. */
   public static final int AUTHENTICATION_TIMEOUT = 4008;
 

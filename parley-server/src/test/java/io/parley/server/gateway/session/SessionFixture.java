@@ -9,6 +9,8 @@ import io.parley.server.gateway.testing.FakeServices;
 import io.parley.server.gateway.testing.TestConfigs;
 import io.parley.server.gateway.ws.OutboundFrame;
 import io.parley.server.gateway.ws.Subprotocol;
+import io.parley.server.limits.ConnectionLimiter;
+import io.parley.server.limits.RateLimiter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -39,7 +41,9 @@ final class SessionFixture {
             state,
             user -> channelLoads.getOrDefault(user, CompletableFuture.completedFuture(List.of())),
             config.limits(),
-            config.timeouts());
+            config.timeouts(),
+            new RateLimiter(config.rateLimits(), new SimpleMeterRegistry()),
+            new ConnectionLimiter(config.limits().maxConnectionsPerIp()));
   }
 
   Session open(EmbeddedChannel ch) {

@@ -16,6 +16,9 @@ public final class TestConfigs {
   private int maxMessageBytes = 16 * 1024;
   private int maxInflight = 32;
   private int outboundBufferBytes = 1024 * 1024;
+  private int maxConnectionsPerUser = 100;
+  private int maxConnectionsPerIp = 10_000;
+  private ParleyConfig.RateLimits rateLimits = ParleyConfig.RateLimits.disabled();
 
   public static TestConfigs builder() {
     return new TestConfigs();
@@ -61,6 +64,22 @@ public final class TestConfigs {
     return this;
   }
 
+  public TestConfigs maxConnectionsPerUser(int n) {
+    maxConnectionsPerUser = n;
+    return this;
+  }
+
+  public TestConfigs maxConnectionsPerIp(int n) {
+    maxConnectionsPerIp = n;
+    return this;
+  }
+
+  /** Rate limits are off unless a test sets them (most tests send as fast as they can). */
+  public TestConfigs rateLimits(ParleyConfig.RateLimits r) {
+    rateLimits = r;
+    return this;
+  }
+
   public ParleyConfig build() {
     return new ParleyConfig(
         true,
@@ -69,7 +88,10 @@ public final class TestConfigs {
         new ParleyConfig.Auth(
             null, List.of(), List.of(), Duration.ofMinutes(5), null, null, Duration.ofSeconds(30), Duration.ofHours(1)),
         new ParleyConfig.Admin("test-admin-key"),
-        new ParleyConfig.Limits(maxFrameBytes, maxMessageBytes, 100, 100, 100, maxInflight, outboundBufferBytes, 1000),
-        new ParleyConfig.Timeouts(handshake, idle, pingInterval, tokenExpiryWarning));
+        new ParleyConfig.Limits(
+            maxFrameBytes, maxMessageBytes, 100, 100, 100, maxInflight, outboundBufferBytes, 1000,
+            maxConnectionsPerUser, maxConnectionsPerIp),
+        new ParleyConfig.Timeouts(handshake, idle, pingInterval, tokenExpiryWarning),
+        rateLimits);
   }
 }
