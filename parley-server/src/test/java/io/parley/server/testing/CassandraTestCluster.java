@@ -1,6 +1,8 @@
 package io.parley.server.testing;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
+import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
 import io.parley.server.config.ParleyConfig;
 import java.io.IOException;
 import java.io.InputStream;
@@ -197,6 +199,14 @@ public final class CassandraTestCluster implements AutoCloseable {
           CqlSession.builder()
               .addContactPoint(new InetSocketAddress("127.0.0.1", nativePort))
               .withLocalDatacenter(DATACENTER)
+              // TRUNCATE and schema changes are slow on a busy machine; the default is 2 s.
+              .withConfigLoader(
+                  DriverConfigLoader.programmaticBuilder()
+                      .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(60))
+                      .withDuration(
+                          DefaultDriverOption.CONTROL_CONNECTION_AGREEMENT_TIMEOUT,
+                          Duration.ofSeconds(60))
+                      .build())
               .build();
     }
     return adminSession;
@@ -205,14 +215,17 @@ public final class CassandraTestCluster implements AutoCloseable {
   /** Empties every table of the keyspace except its schema version (fast test isolation). */
   public void truncateAll(String keyspace) {
     CqlSession s = adminSession();
+    List<java.util.concurrent.CompletableFuture<?>> truncates = new ArrayList<>();
     for (var row :
         s.execute(
             "SELECT table_name FROM system_schema.tables WHERE keyspace_name = ?", keyspace)) {
       String table = row.getString("table_name");
       if (!"schema_version".equals(table)) {
-        s.execute("TRUNCATE " + keyspace + "." + table);
+        truncates.add(
+            s.executeAsync("TRUNCATE " + keyspace + "." + table).toCompletableFuture());
       }
     }
+    truncates.forEach(java.util.concurrent.CompletableFuture::join);
   }
 
   /** How long the node took to accept CQL connections. */

@@ -47,14 +47,21 @@ public final class CassandraStore implements ParleyStore, CommitStats {
   private static final int MIN_QUEUE_CAPACITY = 4_096;
 
   private final CqlSession session;
+  private final boolean ownsSession;
+  private final Cql cql;
   private final Tables tables;
   private final CommitWriter writer;
-  private volatile boolean sessionClosed;
 
   private CassandraStore(
-      CqlSession session, String keyspace, BatchCommitter committer, int maxBatchWrites) {
+      CqlSession session,
+      boolean ownsSession,
+      String keyspace,
+      BatchCommitter committer,
+      int maxBatchWrites) {
     this.session = session;
-    this.tables = new Tables(new Cql(session, keyspace));
+    this.ownsSession = ownsSession;
+    this.cql = new Cql(session, keyspace);
+    this.tables = new Tables(cql);
     this.writer =
         new CommitWriter(
             session,
@@ -78,9 +85,6 @@ public final class CassandraStore implements ParleyStore, CommitStats {
   static CassandraStore open(
       ParleyConfig.Cassandra config, int maxBatchWrites, BatchCommitter committer) {
     Objects.requireNonNull(config, "config");
-    if (maxBatchWrites < 1) {
-      throw new IllegalArgumentException("maxBatchWrites must be positive, got " + maxBatchWrites);
-    }
     CqlSession session;
     try {
       session = connect(config);
@@ -89,17 +93,35 @@ public final class CassandraStore implements ParleyStore, CommitStats {
           "cannot connect to Cassandra at " + config.contactPoints() + ": " + e.getMessage(), e);
     }
     try {
-      SchemaMigrations.apply(session, config.keyspace(), config.replication());
-      CassandraStore store = new CassandraStore(session, config.keyspace(), committer, maxBatchWrites);
-      store.writer.start();
-      return store;
-    } catch (DriverException e) {
-      session.close();
-      throw new StoreUnavailableException(
-          "cannot prepare keyspace " + config.keyspace() + ": " + e.getMessage(), e);
+      return open(session, true, config, maxBatchWrites, committer);
     } catch (RuntimeException e) {
       session.close();
       throw e;
+    }
+  }
+
+  /**
+   * Opens the store on an existing session (tests share one across many opens); the session is
+   * closed with the store only when {@code ownsSession}.
+   */
+  static CassandraStore open(
+      CqlSession session,
+      boolean ownsSession,
+      ParleyConfig.Cassandra config,
+      int maxBatchWrites,
+      BatchCommitter committer) {
+    if (maxBatchWrites < 1) {
+      throw new IllegalArgumentException("maxBatchWrites must be positive, got " + maxBatchWrites);
+    }
+    try {
+      SchemaMigrations.apply(session, config.keyspace(), config.replication());
+      CassandraStore store =
+          new CassandraStore(session, ownsSession, config.keyspace(), committer, maxBatchWrites);
+      store.writer.start();
+      return store;
+    } catch (DriverException e) {
+      throw new StoreUnavailableException(
+          "cannot prepare keyspace " + config.keyspace() + ": " + e.getMessage(), e);
     }
   }
 
@@ -217,7 +239,7 @@ public final class CassandraStore implements ParleyStore, CommitStats {
   /** True while the writer accepts writes and the latest batch did not fail. */
   @Override
   public boolean isHealthy() {
-    return writer.isAccepting() && !writer.lastCommitFailed() && !sessionClosed;
+    return writer.isAccepting() && !writer.lastCommitFailed() && !cql.isClosed();
   }
 
   /** Refuses new writes, finishes queued ones, then closes the session. Idempotent. */
@@ -261,7 +283,9 @@ public final class CassandraStore implements ParleyStore, CommitStats {
 
   /** Runs on the writer thread once it has stopped. */
   private void closeSession() {
-    sessionClosed = true;
-    session.close();
+    cql.markClosed();
+    if (ownsSession) {
+      session.close();
+    }
   }
 }

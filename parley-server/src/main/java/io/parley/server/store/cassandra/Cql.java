@@ -22,6 +22,7 @@ import java.util.function.Function;
 final class Cql {
   private final CqlSession session;
   private final String keyspace;
+  private volatile boolean closed;
 
   Cql(CqlSession session, String keyspace) {
     this.session = session;
@@ -60,10 +61,27 @@ final class Cql {
   }
 
   CqlSession session() {
+    checkOpen();
     return session;
   }
 
+  /** From now on every read fails with {@link StoreUnavailableException}. */
+  void markClosed() {
+    closed = true;
+  }
+
+  boolean isClosed() {
+    return closed;
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new StoreUnavailableException("store is closed");
+    }
+  }
+
   private ResultSet execute(BoundStatement statement) {
+    checkOpen();
     try {
       return session.execute(statement);
     } catch (IllegalStateException e) {
