@@ -1,18 +1,27 @@
 package io.parley.server.store.cassandra;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
 import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.google.protobuf.ByteString;
+import io.parley.protocol.v1.Event;
+import io.parley.protocol.v1.Role;
 import io.parley.server.store.FeedEntry;
+import io.parley.server.store.MemberRecord;
+import io.parley.server.store.ReceiptRecord;
+import io.parley.server.store.StoreUnavailableException;
 import io.parley.server.store.ParleyStore;
 import io.parley.server.store.ParleyStoreConformanceTest;
 import io.parley.server.store.StoreWrite;
 import io.parley.server.store.StoredEvent;
 import io.parley.server.testing.CassandraExtension;
 import io.parley.server.testing.CassandraTestCluster;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
@@ -115,6 +124,71 @@ class CassandraStoreConformanceIT extends ParleyStoreConformanceTest {
         .extracting(FeedEntry::feedSeq)
         .containsExactly(head + 2, head + 3);
     assertThat(store.feedHead("walker")).isEqualTo(head + 6);
+  }
+
+  /**
+   * Writes submitted back to back share one logged batch; each still gets its own timestamp, so the
+   * later write wins on the same row exactly as if they had been committed one after the other.
+   */
+  @Test
+  void laterWritesWinWithinOneBatch() {
+    MemberRecord asMember = member("g1", "alice", Role.ROLE_MEMBER);
+    MemberRecord asOwner = member("g1", "alice", Role.ROLE_OWNER);
+    List<CompletableFuture<Void>> futures =
+        List.of(
+            store.write(new StoreWrite().putMember(asMember)),
+            store.write(new StoreWrite().removeMember(asMember)),
+            store.write(new StoreWrite().putMember(asOwner)),
+            store.write(new StoreWrite().putReceipt(new ReceiptRecord("g1", "alice", 1, 1, 1))),
+            store.write(new StoreWrite().putReceipt(new ReceiptRecord("g1", "alice", 5, 4, 3))),
+            store.write(new StoreWrite().putMember(member("g1", "bob", Role.ROLE_MEMBER))),
+            store.write(new StoreWrite().removeMember(member("g1", "bob", Role.ROLE_MEMBER))));
+    CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).join();
+
+    assertThat(store.member("g1", "alice")).contains(asOwner);
+    assertThat(store.userConversations("alice", "", 10)).containsExactly(asOwner);
+    assertThat(store.member("g1", "bob")).isEmpty();
+    assertThat(store.receipt("g1", "alice")).contains(new ReceiptRecord("g1", "alice", 5, 4, 3));
+  }
+
+  @Test
+  void aMessageOfTheLargestAllowedSizeCommitsInALoggedBatch() {
+    Event big =
+        message("g1", 1, 1).event().toBuilder()
+            .setMessagePosted(
+                message("g1", 1, 1).event().getMessagePosted().toBuilder()
+                    .setBody(ByteString.copyFrom(new byte[64 * 1024])))
+            .build();
+    List<String> members = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      members.add("member-" + i);
+    }
+
+    commit(
+        new StoreWrite()
+            .appendEvent(new StoredEvent(big, 1))
+            .appendFeed(members, "g1", 1));
+
+    assertThat(store.event("g1", 1)).contains(new StoredEvent(big, 1));
+    assertThat(store.feedHead("member-199")).isEqualTo(1);
+  }
+
+  @Test
+  void invalidInputFailsTheCallerAndReadsFailAfterClose() {
+    assertThatThrownBy(() -> store.write(new StoreWrite().putUser(user(""))))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> store.write(new StoreWrite().appendEvent(message("g1", 0, 0))))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> store.user("x".repeat(300)))
+        .isInstanceOf(IllegalArgumentException.class);
+
+    store.close();
+
+    assertThatThrownBy(() -> store.user("alice")).isInstanceOf(StoreUnavailableException.class);
+    assertThatThrownBy(() -> store.users("", 10)).isInstanceOf(StoreUnavailableException.class);
+    assertThatThrownBy(() -> store.write(new StoreWrite().putUser(user("late"))).join())
+        .hasCauseInstanceOf(StoreUnavailableException.class);
+    assertThat(store.isHealthy()).isFalse();
   }
 
   @Test
