@@ -77,7 +77,7 @@ final class CommitWriter {
     this.session = session;
     this.tables = tables;
     this.committer = committer;
-    this.feedHeads = new FeedHeads(tables.feed::head, 65_536);
+    this.feedHeads = new FeedHeads(tables.feed::head, tables.feed::heads, 65_536);
     this.maxBatchWrites = maxBatchWrites;
     this.slots = new Semaphore(queueCapacity);
     this.onTerminate = onTerminate;
@@ -245,6 +245,13 @@ final class CommitWriter {
     Throwable failure = null;
     int accepted = 0;
     try {
+      List<String> feedUsers = new ArrayList<>();
+      for (Pending p : chunk) {
+        if (!isStale(p, current)) {
+          p.write().feedAppends().forEach(f -> feedUsers.addAll(f.userIds()));
+        }
+      }
+      feedHeads.preload(feedUsers);
       for (Pending p : chunk) {
         if (!isStale(p, current)) {
           tables.addTo(statements, p.write(), nextTimestamp(), feedHeads);

@@ -1,7 +1,11 @@
 package io.parley.server.store.cassandra;
 
+import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
 import java.util.function.ToLongFunction;
 
 /**
@@ -15,11 +19,21 @@ import java.util.function.ToLongFunction;
  */
 final class FeedHeads {
   private final ToLongFunction<String> committedHead;
+  private final Function<Collection<String>, Map<String, Long>> committedHeads;
   private final Map<String, Long> pending = new LinkedHashMap<>();
   private final LinkedHashMap<String, Long> cache;
 
-  FeedHeads(ToLongFunction<String> committedHead, int cacheSize) {
+  /**
+   * @param committedHead reads one user's committed head (0 if none)
+   * @param committedHeads reads many users' committed heads at once
+   * @param cacheSize most users whose heads are kept in memory
+   */
+  FeedHeads(
+      ToLongFunction<String> committedHead,
+      Function<Collection<String>, Map<String, Long>> committedHeads,
+      int cacheSize) {
     this.committedHead = committedHead;
+    this.committedHeads = committedHeads;
     this.cache =
         new LinkedHashMap<>(16, 0.75f, true) {
           @Override
@@ -27,6 +41,19 @@ final class FeedHeads {
             return size() > cacheSize;
           }
         };
+  }
+
+  /** Loads the heads of every listed user that is not known yet, in one bulk read. */
+  void preload(Collection<String> userIds) {
+    Set<String> missing = new LinkedHashSet<>();
+    for (String userId : userIds) {
+      if (!pending.containsKey(userId) && !cache.containsKey(userId)) {
+        missing.add(userId);
+      }
+    }
+    if (missing.size() > 1) {
+      cache.putAll(committedHeads.apply(missing));
+    }
   }
 
   /** The user's next feed seq in the batch being built. */

@@ -3,9 +3,17 @@ package io.parley.server.store.cassandra;
 import com.datastax.oss.driver.api.core.cql.BatchableStatement;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
 import io.parley.server.store.FeedEntry;
+import io.parley.server.store.StoreUnavailableException;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * Per-user change feeds: {@code feed}, {@code PRIMARY KEY ((user_id, bucket), feed_seq)} with
@@ -16,6 +24,8 @@ import java.util.List;
  * are assigned by the store's single writer ({@link FeedHeads}). Thread-safe.
  */
 final class FeedTable {
+  private static final int HEAD_READS_IN_FLIGHT = 128;
+
   private final Cql cql;
   private final PreparedStatement insert;
   private final PreparedStatement insertHead;
@@ -58,6 +68,34 @@ final class FeedTable {
     Ids.check(userId);
     Row row = cql.one(Cql.bind(selectHead, userId));
     return row == null ? 0 : row.getLong("head");
+  }
+
+  /**
+   * The committed heads of many users at once (absent users map to 0), read concurrently in
+   * slices so that a first message to a large group costs a few round trips, not one per member.
+   */
+  Map<String, Long> heads(Collection<String> userIds) {
+    Map<String, Long> out = new HashMap<>();
+    List<String> ids = new ArrayList<>(userIds);
+    for (int from = 0; from < ids.size(); from += HEAD_READS_IN_FLIGHT) {
+      List<String> slice = ids.subList(from, Math.min(ids.size(), from + HEAD_READS_IN_FLIGHT));
+      List<CompletableFuture<AsyncResultSet>> reads = new ArrayList<>(slice.size());
+      CqlSession session = cql.session();
+      for (String userId : slice) {
+        reads.add(session.executeAsync(Cql.bind(selectHead, userId)).toCompletableFuture());
+      }
+      for (int i = 0; i < slice.size(); i++) {
+        Row row;
+        try {
+          row = reads.get(i).join().one();
+        } catch (CompletionException e) {
+          Throwable cause = e.getCause() == null ? e : e.getCause();
+          throw new StoreUnavailableException("cannot read feed heads: " + cause.getMessage(), cause);
+        }
+        out.put(slice.get(i), row == null ? 0 : row.getLong("head"));
+      }
+    }
+    return out;
   }
 
   List<FeedEntry> read(String userId, long afterFeedSeq, int limit) {
