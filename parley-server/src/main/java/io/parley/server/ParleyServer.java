@@ -18,7 +18,9 @@ import io.parley.server.gateway.http.MetricsEndpoint;
 import io.parley.server.gateway.http.StaticResourceEndpoint;
 import io.parley.server.limits.RateLimiter;
 import io.parley.server.messaging.EngineModule;
+import io.parley.server.store.CommitStats;
 import io.parley.server.store.ParleyStore;
+import io.parley.server.store.cassandra.CassandraStore;
 import io.parley.server.store.rocksdb.RocksDbStore;
 import java.time.Clock;
 import java.util.ArrayDeque;
@@ -73,13 +75,9 @@ public final class ParleyServer implements AutoCloseable {
       started.push(metrics::close);
       ServerMetrics.bindJvm(metrics);
 
-      ParleyStore store =
-          RocksDbStore.open(
-              config.storage().dataDir(),
-              config.storage().fsync(),
-              config.storage().maxBatchWrites());
+      ParleyStore store = openStore(config);
       started.push(store);
-      ServerMetrics.bindStore(metrics, (RocksDbStore) store);
+      ServerMetrics.bindStore(metrics, (CommitStats) store);
 
       EventBus bus = new LocalEventBus();
       started.push(bus);
@@ -133,16 +131,35 @@ public final class ParleyServer implements AutoCloseable {
       started.push(gateway);
       int port = gateway.start().getPort();
       log.info(
-          "Parley listening on {}:{} (data dir {}, fsync {})",
-          config.server().host(),
-          port,
-          config.storage().dataDir(),
-          config.storage().fsync());
+          "Parley listening on {}:{} (storage {})", config.server().host(), port, describe(config));
       return new ParleyServer(config, gateway, started, port);
     } catch (RuntimeException e) {
       closeAll(started);
       throw e;
     }
+  }
+
+  /** The store engine chosen by {@code storage.engine}. */
+  private static ParleyStore openStore(ParleyConfig config) {
+    ParleyConfig.Storage storage = config.storage();
+    return switch (storage.engine()) {
+      case ROCKSDB -> RocksDbStore.open(storage.dataDir(), storage.fsync(), storage.maxBatchWrites());
+      case CASSANDRA -> CassandraStore.open(config.cassandra(), storage.maxBatchWrites());
+    };
+  }
+
+  private static String describe(ParleyConfig config) {
+    ParleyConfig.Storage storage = config.storage();
+    return switch (storage.engine()) {
+      case ROCKSDB -> "rocksdb in " + storage.dataDir() + ", fsync " + storage.fsync();
+      case CASSANDRA ->
+          "cassandra keyspace "
+              + config.cassandra().keyspace()
+              + " via "
+              + config.cassandra().contactPoints()
+              + ", local datacenter "
+              + config.cassandra().localDatacenter();
+    };
   }
 
   /** The bound port (differs from the configured one when that was 0). */

@@ -11,11 +11,11 @@ import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
-import io.parley.server.store.rocksdb.RocksDbStore;
+import io.parley.server.store.CommitStats;
 
 /**
  * Registers process-wide meters that belong to no single module: JVM and process metrics, and the
- * embedded store's commit statistics (the store itself does not depend on Micrometer).
+ * store engine's commit statistics (the store itself does not depend on Micrometer).
  */
 final class ServerMetrics {
   private ServerMetrics() {}
@@ -31,28 +31,28 @@ final class ServerMetrics {
     gc.bindTo(registry);
   }
 
-  static void bindStore(MeterRegistry registry, RocksDbStore store) {
-    FunctionCounter.builder("parley_store_commits", store, RocksDbStore::commitCount)
+  static void bindStore(MeterRegistry registry, CommitStats store) {
+    FunctionCounter.builder("parley_store_commits", store, CommitStats::commitCount)
         .description("Group commits (one fsync each) applied by the store")
         .register(registry);
     FunctionTimer.builder(
             "parley_store_commit",
             store,
-            RocksDbStore::commitCount,
-            RocksDbStore::commitNanos,
+            CommitStats::commitCount,
+            CommitStats::commitNanos,
             TimeUnit.NANOSECONDS)
         .description("Time spent in group commits (batch write + fsync)")
         .register(registry);
-    FunctionCounter.builder("parley_store_writes", store, RocksDbStore::writeCount)
+    FunctionCounter.builder("parley_store_writes", store, CommitStats::writeCount)
         .description("Writes applied by the store (several per group commit)")
         .register(registry);
-    FunctionCounter.builder("parley_store_failed_commits", store, RocksDbStore::failedCommitCount)
+    FunctionCounter.builder("parley_store_failed_commits", store, CommitStats::failedCommitCount)
         .description("Group commits that failed")
         .register(registry);
-    Gauge.builder("parley_store_last_batch_size", store, RocksDbStore::lastBatchSize)
+    Gauge.builder("parley_store_last_batch_size", store, CommitStats::lastBatchSize)
         .description("Writes in the most recent group commit")
         .register(registry);
-    Gauge.builder("parley_store_queued_writes", store, RocksDbStore::queuedWrites)
+    Gauge.builder("parley_store_queued_writes", store, CommitStats::queuedWrites)
         .description("Writes waiting for the next group commit")
         .register(registry);
     Gauge.builder("parley_store_healthy", store, s -> s.isHealthy() ? 1 : 0)

@@ -106,7 +106,17 @@ public final class ConfigLoader {
             v.string("server.host"), v.integer("server.port"), v.duration("server.shutdown_grace"));
     ParleyConfig.Storage storage =
         new ParleyConfig.Storage(
-            v.path("storage.data_dir"), v.bool("storage.fsync"), v.integer("storage.max_batch_writes"));
+            engine(v, problems),
+            v.path("storage.data_dir"),
+            v.bool("storage.fsync"),
+            v.integer("storage.max_batch_writes"));
+    ParleyConfig.Cassandra cassandra = CassandraSettings.read(v::list, v::string, v::origin, problems);
+    if (storage.engine() == ParleyConfig.StorageEngine.CASSANDRA
+        && cassandra.contactPoints().isEmpty()) {
+      problems.add(
+          "cassandra.contact_points must list at least one host:port when storage.engine is"
+              + " cassandra (or set PARLEY_CASSANDRA_CONTACT_POINTS)");
+    }
     String hmacSecret = v.optional("auth.hmac_secret");
     if (hmacSecret != null) {
       try {
@@ -214,11 +224,24 @@ public final class ConfigLoader {
         devMode,
         server,
         storage,
+        cassandra,
         auth,
         new ParleyConfig.Admin(adminKey),
         limits,
         timeouts,
         rateLimits);
+  }
+
+  private static ParleyConfig.StorageEngine engine(Values v, List<String> problems) {
+    String text = v.string("storage.engine").strip();
+    for (ParleyConfig.StorageEngine e : ParleyConfig.StorageEngine.values()) {
+      if (e.name().equalsIgnoreCase(text)) {
+        return e;
+      }
+    }
+    problems.add(
+        "storage.engine must be rocksdb or cassandra, got '" + text + "'" + v.origin("storage.engine"));
+    return ParleyConfig.StorageEngine.ROCKSDB;
   }
 
   private static DevKeys devKeys(Path dataDir, DevKeyPolicy policy) throws ConfigException {

@@ -3,6 +3,7 @@ package io.parley.server.config;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -16,15 +17,30 @@ public record ParleyConfig(
     boolean devMode,
     Server server,
     Storage storage,
+    Cassandra cassandra,
     Auth auth,
     Admin admin,
     Limits limits,
     Timeouts timeouts,
     RateLimits rateLimits) {
 
+  /** A configuration that does not use Cassandra ({@link Cassandra#unused()}). */
+  public ParleyConfig(
+      boolean devMode,
+      Server server,
+      Storage storage,
+      Auth auth,
+      Admin admin,
+      Limits limits,
+      Timeouts timeouts,
+      RateLimits rateLimits) {
+    this(devMode, server, storage, Cassandra.unused(), auth, admin, limits, timeouts, rateLimits);
+  }
+
   public ParleyConfig {
     Objects.requireNonNull(server, "server");
     Objects.requireNonNull(storage, "storage");
+    Objects.requireNonNull(cassandra, "cassandra");
     Objects.requireNonNull(auth, "auth");
     Objects.requireNonNull(admin, "admin");
     Objects.requireNonNull(limits, "limits");
@@ -35,13 +51,60 @@ public record ParleyConfig(
   /** Network listener. Port 0 picks a free port (tests). */
   public record Server(String host, int port, Duration shutdownGrace) {}
 
+  /** The storage engines the server can run on. */
+  public enum StorageEngine {
+    /** The embedded RocksDB store in {@code storage.data_dir} (one node). */
+    ROCKSDB,
+    /** An Apache Cassandra cluster (see {@link Cassandra}). */
+    CASSANDRA
+  }
+
   /**
-   * Embedded storage.
+   * Storage.
    *
+   * @param engine where the data lives; {@code dataDir} still holds the dev-mode keys
    * @param fsync whether a commit waits for fsync before acknowledging (true in production)
    * @param maxBatchWrites most writes grouped into one commit
    */
-  public record Storage(Path dataDir, boolean fsync, int maxBatchWrites) {}
+  public record Storage(StorageEngine engine, Path dataDir, boolean fsync, int maxBatchWrites) {
+    public Storage {
+      Objects.requireNonNull(engine, "engine");
+    }
+
+    /** The embedded engine, as configured before engines were selectable. */
+    public Storage(Path dataDir, boolean fsync, int maxBatchWrites) {
+      this(StorageEngine.ROCKSDB, dataDir, fsync, maxBatchWrites);
+    }
+  }
+
+  /**
+   * The Cassandra cluster used when {@code storage.engine} is {@code cassandra}.
+   *
+   * @param contactPoints {@code host:port} of nodes to bootstrap from
+   * @param localDatacenter the datacenter whose replicas serve LOCAL_QUORUM reads and writes
+   * @param keyspace created at start if missing
+   * @param replication the keyspace's replication map as CQL wants it, e.g. {@code {class:
+   *     NetworkTopologyStrategy, dc1: 3}}; used only when the keyspace is created
+   */
+  public record Cassandra(
+      List<String> contactPoints,
+      String localDatacenter,
+      String keyspace,
+      Map<String, String> replication) {
+    public Cassandra {
+      contactPoints = List.copyOf(contactPoints);
+      replication = Map.copyOf(replication);
+    }
+
+    /** Settings for a deployment that does not use Cassandra. */
+    public static Cassandra unused() {
+      return new Cassandra(
+          List.of(),
+          "datacenter1",
+          "parley",
+          Map.of("class", "SimpleStrategy", "replication_factor", "1"));
+    }
+  }
 
   /**
    * JWT verification. At least one key source must be configured.

@@ -285,6 +285,77 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void cassandraEngineIsSelectedAndItsSettingsRead() throws Exception {
+    Path file =
+        yaml(
+            """
+            storage:
+              engine: cassandra
+            cassandra:
+              contact_points: [ "10.0.0.1:9042", "cass-2.internal:9142" ]
+              local_datacenter: eu-west
+              keyspace: parley_prod
+              replication: "NetworkTopologyStrategy:eu-west=3,us-east=2"
+            """);
+
+    ParleyConfig c = new ConfigLoader(prodEnv()).load(file(file));
+
+    assertThat(c.storage().engine()).isEqualTo(ParleyConfig.StorageEngine.CASSANDRA);
+    assertThat(c.cassandra())
+        .isEqualTo(
+            new ParleyConfig.Cassandra(
+                List.of("10.0.0.1:9042", "cass-2.internal:9142"),
+                "eu-west",
+                "parley_prod",
+                Map.of("class", "NetworkTopologyStrategy", "eu-west", "3", "us-east", "2")));
+  }
+
+  @Test
+  void cassandraSettingsAreValidatedAtStart() throws Exception {
+    Path file =
+        yaml(
+            """
+            storage:
+              engine: cassandra
+            cassandra:
+              keyspace: 9lives
+              local_datacenter: "dc 1"
+              replication: "NetworkTopologyStrategy:dc1=0"
+            """);
+    Map<String, String> env = prodEnv();
+    env.put("PARLEY_CASSANDRA_CONTACT_POINTS", "db1,db2:99999");
+
+    ConfigException e = failure(new ConfigLoader(env), file(file));
+
+    assertThat(e.problems())
+        .containsExactlyInAnyOrder(
+            "cassandra.contact_points[0] must be host:port, got 'db1' (from PARLEY_CASSANDRA_CONTACT_POINTS)",
+            "cassandra.contact_points[1] has port 99999 outside 1..65535 (from PARLEY_CASSANDRA_CONTACT_POINTS)",
+            "cassandra.local_datacenter is not a datacenter name: 'dc 1' (in parley.yaml)",
+            "cassandra.keyspace must be a letter followed by at most 47 letters, digits or underscores, got '9lives' (in parley.yaml)",
+            "cassandra.replication replica count must be 1..99, got '0' (in parley.yaml)");
+  }
+
+  @Test
+  void cassandraEngineNeedsContactPointsAndEnginesAreChecked() throws Exception {
+    ConfigException missing =
+        failure(new ConfigLoader(prodEnv()), file(yaml("storage:\n  engine: Cassandra\n")));
+    assertThat(missing.problems())
+        .containsExactly(
+            "cassandra.contact_points must list at least one host:port when storage.engine is"
+                + " cassandra (or set PARLEY_CASSANDRA_CONTACT_POINTS)");
+
+    ConfigException unknown =
+        failure(new ConfigLoader(prodEnv()), file(yaml("storage:\n  engine: mysql\n")));
+    assertThat(unknown.problems())
+        .containsExactly("storage.engine must be rocksdb or cassandra, got 'mysql' (in parley.yaml)");
+    assertThat(CassandraSettings.replication("SimpleStrategy:3"))
+        .isEqualTo(Map.of("class", "SimpleStrategy", "replication_factor", "3"));
+    assertThatThrownBy(() -> CassandraSettings.replication("EverywhereStrategy:1"))
+        .hasMessageContaining("strategy must be SimpleStrategy or NetworkTopologyStrategy");
+  }
+
+  @Test
   void flagValuesAreValidatedToo() {
     ConfigException e =
         failure(new ConfigLoader(prodEnv()), new ConfigOverrides(null, null, 70000, tmp));

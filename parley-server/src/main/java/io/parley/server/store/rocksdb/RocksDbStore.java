@@ -1,5 +1,6 @@
 package io.parley.server.store.rocksdb;
 
+import io.parley.server.store.CommitStats;
 import io.parley.server.store.ConversationRecord;
 import io.parley.server.store.FeedEntry;
 import io.parley.server.store.MemberRecord;
@@ -52,7 +53,7 @@ import org.rocksdb.Slice;
  *
  * <p>Thread-safe: every method may be called from any thread.
  */
-public final class RocksDbStore implements ParleyStore {
+public final class RocksDbStore implements ParleyStore, CommitStats {
   private static final int FEED_COUNTER_CACHE_USERS = 65_536;
   private static final int MIN_QUEUE_CAPACITY = 4_096;
 

@@ -1,0 +1,291 @@
+package io.parley.server.store.cassandra;
+
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.DriverException;
+import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
+import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
+import io.parley.server.config.ParleyConfig;
+import io.parley.server.store.CommitStats;
+import io.parley.server.store.ConversationRecord;
+import io.parley.server.store.FeedEntry;
+import io.parley.server.store.MemberRecord;
+import io.parley.server.store.ParleyStore;
+import io.parley.server.store.ReceiptRecord;
+import io.parley.server.store.StoreUnavailableException;
+import io.parley.server.store.StoreWrite;
+import io.parley.server.store.StoredEvent;
+import io.parley.server.store.UserRecord;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The {@link ParleyStore} on an Apache Cassandra cluster, for deployments that outgrow one node's
+ * disk. Data model (one table family per class: {@link UsersTable}, {@link EventsTable}, {@link
+ * FeedTable}, ...), bucketing, consistency and atomicity are described in docs/architecture.md.
+ *
+ * <p><b>Writes</b> are validated on the calling thread and queued for a single writer ({@link
+ * CommitWriter}) that commits them as LOGGED batches at LOCAL_QUORUM, assigns per-user feed seqs
+ * in commit order, and completes the futures <b>on the writer thread, in submission order</b>.
+ * A write whose future completed is durable on a quorum of local replicas; a failed write's
+ * outcome may be unknown (a timed-out logged batch can still be applied later from the batchlog),
+ * and the epoch increases so that the sequencer reloads its state.
+ *
+ * <p><b>Reads</b> are synchronous LOCAL_QUORUM queries on the calling thread; with quorum writes
+ * they see every write whose future has completed. Driver errors become {@link
+ * StoreUnavailableException}.
+ *
+ * <p>The schema is created or migrated by {@link SchemaMigrations} when the store opens.
+ * Thread-safe.
+ */
+public final class CassandraStore implements ParleyStore, CommitStats {
+  private static final int MIN_QUEUE_CAPACITY = 4_096;
+
+  private final CqlSession session;
+  private final boolean ownsSession;
+  private final Cql cql;
+  private final Tables tables;
+  private final CommitWriter writer;
+
+  private CassandraStore(
+      CqlSession session,
+      boolean ownsSession,
+      String keyspace,
+      BatchCommitter committer,
+      int maxBatchWrites) {
+    this.session = session;
+    this.ownsSession = ownsSession;
+    this.cql = new Cql(session, keyspace);
+    this.tables = new Tables(cql);
+    this.writer =
+        new CommitWriter(
+            session,
+            tables,
+            committer,
+            maxBatchWrites,
+            Math.max(MIN_QUEUE_CAPACITY, 4 * maxBatchWrites),
+            this::closeSession);
+  }
+
+  /**
+   * Connects to the cluster, applies missing schema migrations and starts the writer.
+   *
+   * @param maxBatchWrites most writes grouped into one logged batch, at least 1
+   * @throws StoreUnavailableException if the cluster cannot be reached or the schema not applied
+   */
+  public static CassandraStore open(ParleyConfig.Cassandra config, int maxBatchWrites) {
+    return open(config, maxBatchWrites, BatchCommitter.CASSANDRA);
+  }
+
+  static CassandraStore open(
+      ParleyConfig.Cassandra config, int maxBatchWrites, BatchCommitter committer) {
+    Objects.requireNonNull(config, "config");
+    CqlSession session;
+    try {
+      session = connect(config);
+    } catch (DriverException | IllegalArgumentException e) {
+      throw new StoreUnavailableException(
+          "cannot connect to Cassandra at " + config.contactPoints() + ": " + e.getMessage(), e);
+    }
+    try {
+      return open(session, true, config, maxBatchWrites, committer);
+    } catch (RuntimeException e) {
+      session.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Opens the store on an existing session (tests share one across many opens); the session is
+   * closed with the store only when {@code ownsSession}.
+   */
+  static CassandraStore open(
+      CqlSession session,
+      boolean ownsSession,
+      ParleyConfig.Cassandra config,
+      int maxBatchWrites,
+      BatchCommitter committer) {
+    if (maxBatchWrites < 1) {
+      throw new IllegalArgumentException("maxBatchWrites must be positive, got " + maxBatchWrites);
+    }
+    try {
+      SchemaMigrations.apply(session, config.keyspace(), config.replication());
+      CassandraStore store =
+          new CassandraStore(session, ownsSession, config.keyspace(), committer, maxBatchWrites);
+      store.writer.start();
+      return store;
+    } catch (DriverException e) {
+      throw new StoreUnavailableException(
+          "cannot prepare keyspace " + config.keyspace() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static CqlSession connect(ParleyConfig.Cassandra config) {
+    List<InetSocketAddress> points = new ArrayList<>();
+    for (String hostPort : config.contactPoints()) {
+      int colon = hostPort.lastIndexOf(':');
+      points.add(
+          InetSocketAddress.createUnresolved(
+              hostPort.substring(0, colon).strip(),
+              Integer.parseInt(hostPort.substring(colon + 1).strip())));
+    }
+    DriverConfigLoader loader =
+        DriverConfigLoader.programmaticBuilder()
+            .withString(DefaultDriverOption.REQUEST_CONSISTENCY, "LOCAL_QUORUM")
+            .withString(DefaultDriverOption.REQUEST_SERIAL_CONSISTENCY, "LOCAL_SERIAL")
+            // Every Parley statement carries an explicit timestamp, so retrying it is safe.
+            .withBoolean(DefaultDriverOption.REQUEST_DEFAULT_IDEMPOTENCE, true)
+            .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(10))
+            .withDuration(DefaultDriverOption.CONNECTION_INIT_QUERY_TIMEOUT, Duration.ofSeconds(10))
+            .withDuration(DefaultDriverOption.METADATA_SCHEMA_REQUEST_TIMEOUT, Duration.ofSeconds(30))
+            .withDuration(DefaultDriverOption.CONTROL_CONNECTION_AGREEMENT_TIMEOUT, Duration.ofSeconds(30))
+            .build();
+    return CqlSession.builder()
+        .addContactPoints(points)
+        .withLocalDatacenter(config.localDatacenter())
+        .withConfigLoader(loader)
+        .build();
+  }
+
+  @Override
+  public CompletableFuture<Void> write(StoreWrite write) {
+    Objects.requireNonNull(write, "write");
+    Tables.validate(write);
+    return writer.submit(write);
+  }
+
+  @Override
+  public long epoch() {
+    return writer.epoch();
+  }
+
+  @Override
+  public Optional<UserRecord> user(String userId) {
+    return tables.users.get(userId);
+  }
+
+  @Override
+  public Optional<ConversationRecord> conversation(String conversationId) {
+    return tables.conversations.get(conversationId);
+  }
+
+  @Override
+  public Optional<MemberRecord> member(String conversationId, String userId) {
+    return tables.members.get(conversationId, userId);
+  }
+
+  @Override
+  public List<MemberRecord> members(String conversationId, String afterUserId, int limit) {
+    return tables.members.members(conversationId, afterUserId, limit);
+  }
+
+  @Override
+  public List<MemberRecord> userConversations(
+      String userId, String afterConversationId, int limit) {
+    return tables.members.userConversations(userId, afterConversationId, limit);
+  }
+
+  @Override
+  public Optional<StoredEvent> event(String conversationId, long seq) {
+    return tables.events.get(conversationId, seq);
+  }
+
+  @Override
+  public List<StoredEvent> events(
+      String conversationId, long fromSeq, long toSeq, int limit, boolean ascending) {
+    return tables.events.range(conversationId, fromSeq, toSeq, limit, ascending);
+  }
+
+  @Override
+  public OptionalLong idempotentSeq(String conversationId, String userId, String clientMsgId) {
+    return tables.idempotency.get(conversationId, userId, clientMsgId);
+  }
+
+  @Override
+  public List<FeedEntry> feed(String userId, long afterFeedSeq, int limit) {
+    return tables.feed.read(userId, afterFeedSeq, limit);
+  }
+
+  @Override
+  public long feedHead(String userId) {
+    return tables.feed.head(userId);
+  }
+
+  @Override
+  public Optional<ReceiptRecord> receipt(String conversationId, String userId) {
+    return tables.receipts.get(conversationId, userId);
+  }
+
+  @Override
+  public List<ReceiptRecord> receipts(String conversationId, String afterUserId, int limit) {
+    return tables.receipts.list(conversationId, afterUserId, limit);
+  }
+
+  @Override
+  public List<UserRecord> users(String afterUserId, int limit) {
+    Objects.requireNonNull(afterUserId, "afterUserId");
+    Ids.checkLimit(limit);
+    if (limit == 0) {
+      return List.of();
+    }
+    return tables.users.list(afterUserId, limit);
+  }
+
+  /** True while the writer accepts writes and the latest batch did not fail. */
+  @Override
+  public boolean isHealthy() {
+    return writer.isAccepting() && !writer.lastCommitFailed() && !cql.isClosed();
+  }
+
+  /** Refuses new writes, finishes queued ones, then closes the session. Idempotent. */
+  @Override
+  public void close() {
+    writer.shutdown();
+    if (!writer.isWriterThread()) {
+      writer.awaitTermination();
+    }
+  }
+
+  /** Number of logged batches executed successfully since open. */
+  public long commitCount() {
+    return writer.commits();
+  }
+
+  /** Number of {@link StoreWrite}s committed since open. */
+  public long writeCount() {
+    return writer.committedWrites();
+  }
+
+  /** Number of failed batches since open; each increased the epoch. */
+  public long failedCommitCount() {
+    return writer.failedCommits();
+  }
+
+  /** Total time spent executing successful batches, in nanoseconds. */
+  public long commitNanos() {
+    return writer.commitNanos();
+  }
+
+  /** Writes in the most recent successful batch. */
+  public int lastBatchSize() {
+    return writer.lastBatchSize();
+  }
+
+  /** Writes waiting for the writer right now. */
+  public int queuedWrites() {
+    return writer.queued();
+  }
+
+  /** Runs on the writer thread once it has stopped. */
+  private void closeSession() {
+    cql.markClosed();
+    if (ownsSession) {
+      session.close();
+    }
+  }
+}

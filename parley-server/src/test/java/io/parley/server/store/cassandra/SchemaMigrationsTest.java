@@ -1,0 +1,36 @@
+package io.parley.server.store.cassandra;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+class SchemaMigrationsTest {
+  @Test
+  void scriptsAreVersionedInOrder() {
+    assertThat(SchemaMigrations.SCRIPTS)
+        .extracting(SchemaMigrations::version)
+        .containsExactly(1);
+    assertThatThrownBy(() -> SchemaMigrations.version("schema.cql"))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void scriptsSplitIntoStatementsWithoutComments() {
+    assertThat(
+            SchemaMigrations.statements(
+                "-- c\nCREATE TABLE a (x int PRIMARY KEY);\n\n  -- d\nB;\n-- trailing\n"))
+        .containsExactly("CREATE TABLE a (x int PRIMARY KEY)", "B");
+  }
+
+  @Test
+  void everyStatementOfTheShippedSchemaIsIdempotent() throws Exception {
+    String script;
+    try (var in = SchemaMigrations.class.getResourceAsStream("/cassandra/V1__schema.cql")) {
+      script = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+    assertThat(SchemaMigrations.statements(script))
+        .hasSize(10)
+        .allSatisfy(s -> assertThat(s).startsWith("CREATE TABLE IF NOT EXISTS ${keyspace}."));
+  }
+}
