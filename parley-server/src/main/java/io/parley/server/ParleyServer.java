@@ -17,7 +17,7 @@ import io.parley.server.gateway.http.HttpEndpoint;
 import io.parley.server.gateway.http.MetricsEndpoint;
 import io.parley.server.gateway.http.StaticResourceEndpoint;
 import io.parley.server.messaging.EngineModule;
-import io.parley.server.store.ParleyStore;
+import io.parley.server.store.resilience.CircuitBreakingStore;
 import io.parley.server.store.rocksdb.RocksDbStore;
 import java.time.Clock;
 import java.util.ArrayDeque;
@@ -28,6 +28,8 @@ import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,13 +51,31 @@ public final class ParleyServer implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final int port;
+  private final int adminPort;
 
   private ParleyServer(
-      ParleyConfig config, GatewayServer gateway, Deque<AutoCloseable> closeInReverse, int port) {
+      ParleyConfig config,
+      GatewayServer gateway,
+      Deque<AutoCloseable> closeInReverse,
+      int port,
+      int adminPort) {
     this.config = config;
     this.gateway = gateway;
     this.closeInReverse = closeInReverse;
     this.port = port;
+    this.adminPort = adminPort;
+  }
+
+  /**
+   * The {@code /readyz} checks beyond the gateway's own: the store accepts writes, and neither
+   * store circuit breaker is open (an open breaker refuses every call, so the node cannot serve).
+   */
+  private static Map<String, BooleanSupplier> readinessChecks(CircuitBreakingStore store) {
+    Map<String, BooleanSupplier> checks = new LinkedHashMap<>();
+    checks.put("store", store::isHealthy);
+    checks.put("store_writes", () -> CircuitBreakingStore.admitsCalls(store.writeBreaker()));
+    checks.put("store_reads", () -> CircuitBreakingStore.admitsCalls(store.readBreaker()));
+    return checks;
   }
 
   /**
@@ -65,20 +85,29 @@ public final class ParleyServer implements AutoCloseable {
    *     component started so far is closed again
    */
   public static ParleyServer start(ParleyConfig config) {
+    return start(
+        config,
+        storage -> RocksDbStore.open(storage.dataDir(), storage.fsync(), storage.maxBatchWrites()));
+  }
+
+  /**
+   * Same as {@link #start(ParleyConfig)} with the RocksDB store opened by {@code storeOpener}: the
+   * seam where failure tests open a real store whose commits fail on demand.
+   */
+  public static ParleyServer start(
+      ParleyConfig config, Function<ParleyConfig.Storage, RocksDbStore> storeOpener) {
     Objects.requireNonNull(config, "config");
+    Objects.requireNonNull(storeOpener, "storeOpener");
     Deque<AutoCloseable> started = new ArrayDeque<>();
     try {
       PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       started.push(metrics::close);
       ServerMetrics.bindJvm(metrics);
 
-      ParleyStore store =
-          RocksDbStore.open(
-              config.storage().dataDir(),
-              config.storage().fsync(),
-              config.storage().maxBatchWrites());
-      started.push(store);
-      ServerMetrics.bindStore(metrics, (RocksDbStore) store);
+      RocksDbStore rocks = storeOpener.apply(config.storage());
+      started.push(rocks);
+      ServerMetrics.bindStore(metrics, rocks);
+      CircuitBreakingStore store = CircuitBreakingStore.wrap(rocks, config.storeBreaker(), metrics);
 
       EventBus bus = new LocalEventBus();
       started.push(bus);
@@ -96,7 +125,10 @@ public final class ParleyServer implements AutoCloseable {
       started.push(channels);
 
       Map<String, HttpEndpoint> endpoints = new LinkedHashMap<>();
-      endpoints.put(
+      // Operator endpoints: on the main port, or only on admin.port when that is configured.
+      // /metrics goes with them because it reveals load and internals to whoever can reach it.
+      Map<String, HttpEndpoint> adminEndpoints = new LinkedHashMap<>();
+      adminEndpoints.put(
           "/v1/admin/",
           AdminModule.create(
               config.admin().apiKey(),
@@ -105,8 +137,8 @@ public final class ParleyServer implements AutoCloseable {
               engine.messages(),
               engine.delivery(),
               AdminTokens.minter(minter)));
-      endpoints.put(OpenApiEndpoint.PATH, new OpenApiEndpoint());
-      endpoints.put("/metrics", new MetricsEndpoint(metrics));
+      adminEndpoints.put(OpenApiEndpoint.PATH, new OpenApiEndpoint());
+      adminEndpoints.put("/metrics", new MetricsEndpoint(metrics));
       if (config.devMode() && minter != null) {
         endpoints.put(
             DevTokenEndpoint.PATH, new DevTokenEndpoint(minter, config.auth().devTokenTtl()));
@@ -126,8 +158,9 @@ public final class ParleyServer implements AutoCloseable {
               bus,
               metrics,
               endpoints,
+              adminEndpoints,
               channels,
-              Map.of("store", store::isHealthy));
+              readinessChecks(store));
       started.push(gateway);
       int port = gateway.start().getPort();
       log.info(
@@ -136,7 +169,7 @@ public final class ParleyServer implements AutoCloseable {
           port,
           config.storage().dataDir(),
           config.storage().fsync());
-      return new ParleyServer(config, gateway, started, port);
+      return new ParleyServer(config, gateway, started, port, gateway.adminPort());
     } catch (RuntimeException e) {
       closeAll(started);
       throw e;
@@ -146,6 +179,11 @@ public final class ParleyServer implements AutoCloseable {
   /** The bound port (differs from the configured one when that was 0). */
   public int port() {
     return port;
+  }
+
+  /** The bound port of the separate admin listener ({@code admin.port}), or -1 without one. */
+  public int adminPort() {
+    return adminPort;
   }
 
   /** Blocks until the server has shut down (after {@link #close()}). */
