@@ -164,11 +164,15 @@ public final class ParleyServer implements AutoCloseable {
       started.push(gateway);
       int port = gateway.start().getPort();
       log.info(
-          "Parley listening on {}:{} (data dir {}, fsync {})",
+          "Parley listening on {}:{}{} (data dir {}, fsync {}, TLS {})",
           config.server().host(),
           port,
+          gateway.adminPort() < 0
+              ? ""
+              : ", admin API and metrics on " + config.admin().host() + ":" + gateway.adminPort(),
           config.storage().dataDir(),
-          config.storage().fsync());
+          config.storage().fsync(),
+          config.tls().enabled() ? "on" : "off");
       return new ParleyServer(config, gateway, started, port, gateway.adminPort());
     } catch (RuntimeException e) {
       closeAll(started);

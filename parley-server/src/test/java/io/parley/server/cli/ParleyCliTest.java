@@ -171,6 +171,23 @@ class ParleyCliTest {
   }
 
   @Test
+  void devTlsTurnsOnTlsWithASelfSignedCertificateAndTheBannerShowsItsFingerprint()
+      throws Exception {
+    Path dataDir = tmp.resolve("tls-data");
+    assertThat(run("server", "--dev-tls", "--data-dir", dataDir.toString(), "--port", "0"))
+        .isEqualTo(0);
+    ParleyConfig config = started.get(0);
+    assertThat(config.tls().enabled()).isTrue();
+    assertThat(config.tls().selfSigned()).isTrue();
+    assertThat(config.tls().certChainPem().getParent()).isEqualTo(dataDir.resolve("tls"));
+    String fingerprint =
+        io.parley.server.gateway.tls.DevCertificate.loadOrCreate(dataDir, "0.0.0.0").fingerprint();
+    assertThat(DevModeBanner.render(config, 8443))
+        .contains("https://localhost:8443/")
+        .contains("SHA-256 " + fingerprint);
+  }
+
+  @Test
   void serverWithInvalidConfigurationExitsWithTwoAndAClearMessage() throws Exception {
     Path file = tmp.resolve("parley.yaml");
     Files.writeString(file, "server:\n  port: 70000\n");
