@@ -201,6 +201,26 @@ class ParleyCliTest {
   }
 
   @Test
+  void serverWithAMissingTlsCertificateExitsWithTwoNamingTheSetting() throws Exception {
+    Path file = tmp.resolve("tls.yaml");
+    Path missing = tmp.resolve("missing-chain.pem");
+    Files.writeString(
+        file,
+        "storage:\n  data_dir: " + tmp.resolve("d") + "\ntls:\n  enabled: true\n  cert_pem: "
+            + missing + "\n  key_pem: " + missing + "\n");
+    assertThat(
+            run(
+                Map.of("PARLEY_AUTH_HMAC_SECRET", secret(), "PARLEY_ADMIN_API_KEY", "x".repeat(40)),
+                "server", "--config", file.toString()))
+        .isEqualTo(2);
+    assertThat(err.toString())
+        .contains("tls.cert_pem: cannot read PEM file '" + missing + "': no such file")
+        .contains("tls.key_pem: cannot read PEM file")
+        .doesNotContain("\tat ");
+    assertThat(started).isEmpty();
+  }
+
+  @Test
   void devModeBannerIsLabelledAndSaysHowToMintTokens() {
     ParleyConfig config =
         new ParleyConfig(

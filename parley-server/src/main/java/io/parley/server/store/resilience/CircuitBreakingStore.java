@@ -83,7 +83,8 @@ public final class CircuitBreakingStore implements ParleyStore {
             .slidingWindowSize(settings.windowCalls())
             .minimumNumberOfCalls(settings.windowCalls())
             .waitDurationInOpenState(settings.openDuration())
-            .permittedNumberOfCallsInHalfOpenState(Math.min(HALF_OPEN_PROBES, settings.windowCalls()))
+            .permittedNumberOfCallsInHalfOpenState(
+                Math.min(HALF_OPEN_PROBES, settings.windowCalls()))
             // Probes must not depend on a client happening to call: readiness turns back on
             // by itself, so load balancers send traffic that can close the breaker.
             .automaticTransitionFromOpenToHalfOpenEnabled(true)
@@ -96,7 +97,19 @@ public final class CircuitBreakingStore implements ParleyStore {
     for (CircuitBreaker b : List.of(writes, reads)) {
       b.getEventPublisher()
           .onStateTransition(
-              e -> log.warn("store circuit breaker {}: {}", e.getCircuitBreakerName(), e.getStateTransition()));
+              e -> {
+                if (e.getStateTransition().getToState() == CircuitBreaker.State.CLOSED) {
+                  log.info(
+                      "store circuit breaker {} closed again: {}",
+                      e.getCircuitBreakerName(),
+                      e.getStateTransition());
+                } else {
+                  log.warn(
+                      "store circuit breaker {}: {}",
+                      e.getCircuitBreakerName(),
+                      e.getStateTransition());
+                }
+              });
     }
     return new CircuitBreakingStore(store, writes, reads);
   }
@@ -233,7 +246,9 @@ public final class CircuitBreakingStore implements ParleyStore {
 
     Guard(CircuitBreaker breaker) {
       this.breaker = breaker;
-      this.openNanos = breaker.getCircuitBreakerConfig().getWaitIntervalFunctionInOpenState().apply(1) * 1_000_000L;
+      this.openNanos =
+          TimeUnit.MILLISECONDS.toNanos(
+              breaker.getCircuitBreakerConfig().getWaitIntervalFunctionInOpenState().apply(1));
       breaker
           .getEventPublisher()
           .onStateTransition(
