@@ -135,6 +135,20 @@ class TlsConfigTest {
   }
 
   @Test
+  void selfSignedCertificateIsReplacedWhenTheHostChanges() throws Exception {
+    Path dataDir = tmp.resolve("moved");
+    String before = DevCertificate.loadOrCreate(dataDir, "127.0.0.1").fingerprint();
+    assertThat(DevCertificate.loadOrCreate(dataDir, "::1").fingerprint()).isEqualTo(before);
+    DevCertificate moved = DevCertificate.loadOrCreate(dataDir, "chat.internal");
+    assertThat(moved.fingerprint()).isNotEqualTo(before);
+    assertThat(moved.certificate().getSubjectAlternativeNames())
+        .extracting(san -> String.valueOf(san.get(1)))
+        .contains("chat.internal");
+    assertThat(DevCertificate.loadOrCreate(dataDir, "chat.internal").fingerprint())
+        .isEqualTo(moved.fingerprint());
+  }
+
+  @Test
   void separateAdminListenerAndBreakerSettingsAreRead() throws Exception {
     Map<String, String> env = new java.util.HashMap<>(ENV);
     env.put("PARLEY_STORAGE_BREAKER_WINDOW", "4");

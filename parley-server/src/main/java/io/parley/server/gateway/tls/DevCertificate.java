@@ -44,7 +44,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * --dev-tls}): an EC P-256 key and a certificate for {@code localhost}, {@code 127.0.0.1}, {@code
  * ::1} and the configured host, kept in {@code <data dir>/tls/} so that its fingerprint stays the
  * same across restarts (clients pin or trust it once). It is generated on first use and again when
- * it is about to expire.
+ * it is about to expire or does not name the configured host.
  *
  * <p>Built with BouncyCastle because the JDK has no public API for issuing certificates (Netty's
  * {@code SelfSignedCertificate} is deprecated and uses BouncyCastle as well). Never for production:
@@ -83,7 +83,8 @@ public final class DevCertificate {
     if (Files.isRegularFile(cert) && Files.isRegularFile(key)) {
       X509Certificate existing = read(cert);
       if (existing != null
-          && existing.getNotAfter().toInstant().isAfter(Instant.now().plus(RENEW_BEFORE))) {
+          && existing.getNotAfter().toInstant().isAfter(Instant.now().plus(RENEW_BEFORE))
+          && namesAll(existing, names(host))) {
         return new DevCertificate(cert, key, existing);
       }
     }
@@ -118,6 +119,38 @@ public final class DevCertificate {
       names.add(host);
     }
     return names;
+  }
+
+  /** Whether the certificate already names every host (a changed server.host needs a new one). */
+  private static boolean namesAll(X509Certificate cert, List<String> names) {
+    List<String> present = new ArrayList<>();
+    try {
+      if (cert.getSubjectAlternativeNames() != null) {
+        for (List<?> san : cert.getSubjectAlternativeNames()) {
+          present.add(normalized(String.valueOf(san.get(1))));
+        }
+      }
+    } catch (java.security.cert.CertificateParsingException e) {
+      return false;
+    }
+    for (String name : names) {
+      if (!present.contains(normalized(name))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** IP literals in one canonical form ({@code ::1} and {@code 0:0:0:0:0:0:0:1} are equal). */
+  private static String normalized(String name) {
+    if (isIpLiteral(name)) {
+      try {
+        return InetAddress.getByName(name).getHostAddress();
+      } catch (UnknownHostException e) {
+        return name;
+      }
+    }
+    return name.toLowerCase(java.util.Locale.ROOT);
   }
 
   private record Generated(String certPem, String keyPem) {}
