@@ -21,6 +21,7 @@ import io.parley.server.messaging.EngineModule;
 import io.parley.server.store.CommitStats;
 import io.parley.server.store.ParleyStore;
 import io.parley.server.store.cassandra.CassandraStore;
+import io.parley.server.store.resilience.CircuitBreakingStore;
 import io.parley.server.store.rocksdb.RocksDbStore;
 import java.time.Clock;
 import java.util.ArrayDeque;
@@ -31,6 +32,8 @@ import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,13 +55,31 @@ public final class ParleyServer implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final int port;
+  private final int adminPort;
 
   private ParleyServer(
-      ParleyConfig config, GatewayServer gateway, Deque<AutoCloseable> closeInReverse, int port) {
+      ParleyConfig config,
+      GatewayServer gateway,
+      Deque<AutoCloseable> closeInReverse,
+      int port,
+      int adminPort) {
     this.config = config;
     this.gateway = gateway;
     this.closeInReverse = closeInReverse;
     this.port = port;
+    this.adminPort = adminPort;
+  }
+
+  /**
+   * The {@code /readyz} checks beyond the gateway's own: the store accepts writes, and neither
+   * store circuit breaker is open (an open breaker refuses every call, so the node cannot serve).
+   */
+  private static Map<String, BooleanSupplier> readinessChecks(CircuitBreakingStore store) {
+    Map<String, BooleanSupplier> checks = new LinkedHashMap<>();
+    checks.put("store", store::isHealthy);
+    checks.put("store_writes", () -> CircuitBreakingStore.admitsCalls(store.writeBreaker()));
+    checks.put("store_reads", () -> CircuitBreakingStore.admitsCalls(store.readBreaker()));
+    return checks;
   }
 
   /**
@@ -68,6 +89,21 @@ public final class ParleyServer implements AutoCloseable {
    *     component started so far is closed again
    */
   public static ParleyServer start(ParleyConfig config) {
+    return startWith(config, ParleyServer::openStore);
+  }
+
+  /**
+   * Same as {@link #start(ParleyConfig)} with the RocksDB store opened by {@code storeOpener}: the
+   * seam where failure tests open a real store whose commits fail on demand.
+   */
+  public static ParleyServer start(
+      ParleyConfig config, Function<ParleyConfig.Storage, RocksDbStore> storeOpener) {
+    Objects.requireNonNull(storeOpener, "storeOpener");
+    return startWith(config, c -> storeOpener.apply(c.storage()));
+  }
+
+  private static ParleyServer startWith(
+      ParleyConfig config, Function<ParleyConfig, ParleyStore> storeOpener) {
     Objects.requireNonNull(config, "config");
     Deque<AutoCloseable> started = new ArrayDeque<>();
     try {
@@ -75,9 +111,11 @@ public final class ParleyServer implements AutoCloseable {
       started.push(metrics::close);
       ServerMetrics.bindJvm(metrics);
 
-      ParleyStore store = openStore(config);
-      started.push(store);
-      ServerMetrics.bindStore(metrics, (CommitStats) store);
+      ParleyStore engineStore = storeOpener.apply(config);
+      started.push(engineStore);
+      ServerMetrics.bindStore(metrics, (CommitStats) engineStore);
+      CircuitBreakingStore store =
+          CircuitBreakingStore.wrap(engineStore, config.storeBreaker(), metrics);
 
       EventBus bus = new LocalEventBus();
       started.push(bus);
@@ -95,7 +133,10 @@ public final class ParleyServer implements AutoCloseable {
       started.push(channels);
 
       Map<String, HttpEndpoint> endpoints = new LinkedHashMap<>();
-      endpoints.put(
+      // Operator endpoints: on the main port, or only on admin.port when that is configured.
+      // /metrics goes with them because it reveals load and internals to whoever can reach it.
+      Map<String, HttpEndpoint> adminEndpoints = new LinkedHashMap<>();
+      adminEndpoints.put(
           "/v1/admin/",
           AdminModule.create(
               config.admin().apiKey(),
@@ -105,8 +146,8 @@ public final class ParleyServer implements AutoCloseable {
               engine.delivery(),
               AdminTokens.minter(minter),
               new RateLimiter(config.rateLimits(), metrics)));
-      endpoints.put(OpenApiEndpoint.PATH, new OpenApiEndpoint());
-      endpoints.put("/metrics", new MetricsEndpoint(metrics));
+      adminEndpoints.put(OpenApiEndpoint.PATH, new OpenApiEndpoint());
+      adminEndpoints.put("/metrics", new MetricsEndpoint(metrics));
       if (config.devMode() && minter != null) {
         endpoints.put(
             DevTokenEndpoint.PATH, new DevTokenEndpoint(minter, config.auth().devTokenTtl()));
@@ -126,13 +167,21 @@ public final class ParleyServer implements AutoCloseable {
               bus,
               metrics,
               endpoints,
+              adminEndpoints,
               channels,
-              Map.of("store", store::isHealthy));
+              readinessChecks(store));
       started.push(gateway);
       int port = gateway.start().getPort();
       log.info(
-          "Parley listening on {}:{} (storage {})", config.server().host(), port, describe(config));
-      return new ParleyServer(config, gateway, started, port);
+          "Parley listening on {}:{}{} (storage {}, TLS {})",
+          config.server().host(),
+          port,
+          gateway.adminPort() < 0
+              ? ""
+              : ", admin API and metrics on " + config.admin().host() + ":" + gateway.adminPort(),
+          describe(config),
+          config.tls().enabled() ? "on" : "off");
+      return new ParleyServer(config, gateway, started, port, gateway.adminPort());
     } catch (RuntimeException e) {
       closeAll(started);
       throw e;
@@ -165,6 +214,11 @@ public final class ParleyServer implements AutoCloseable {
   /** The bound port (differs from the configured one when that was 0). */
   public int port() {
     return port;
+  }
+
+  /** The bound port of the separate admin listener ({@code admin.port}), or -1 without one. */
+  public int adminPort() {
+    return adminPort;
   }
 
   /** Blocks until the server has shut down (after {@link #close()}). */

@@ -33,6 +33,13 @@ final class ServerCommand implements Callable<Integer> {
   @Option(names = "--data-dir", paramLabel = "DIR", description = "data directory (overrides storage.data_dir)")
   Path dataDir;
 
+  @Option(
+      names = "--dev-tls",
+      description =
+          "serve wss:// and https:// with a self-signed development certificate kept in the data"
+              + " directory (sets tls.self_signed; its SHA-256 fingerprint is printed)")
+  boolean devTls;
+
   @Spec CommandSpec spec;
 
   private final CliEnvironment environment;
@@ -44,7 +51,7 @@ final class ServerCommand implements Callable<Integer> {
   @Override
   public Integer call() throws ConfigException {
     ParleyConfig loaded =
-        new ConfigLoader(environment.env()).load(new ConfigOverrides(config, host, port, dataDir));
+        new ConfigLoader(environment.env()).load(new ConfigOverrides(config, host, port, dataDir, devTls));
     return environment.serverRunner().run(loaded, spec.commandLine().getOut());
   }
 }

@@ -10,6 +10,8 @@ import io.parley.server.auth.DevKeys;
 import io.parley.server.auth.HmacSecrets;
 import io.parley.server.auth.PemPublicKeys;
 import io.parley.server.config.ConfigKey.Type;
+import io.parley.server.gateway.tls.DevCertificate;
+import io.parley.server.gateway.tls.ServerTls;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -99,6 +101,9 @@ public final class ConfigLoader {
     if (overrides.dataDir() != null) {
       settings.put("storage.data_dir", new Setting(overrides.dataDir().toString(), "--data-dir"));
     }
+    if (overrides.devTls()) {
+      settings.put("tls.self_signed", new Setting(Boolean.TRUE, "--dev-tls"));
+    }
 
     Values v = new Values(settings, problems);
     ParleyConfig.Server server =
@@ -140,6 +145,15 @@ public final class ConfigLoader {
               + adminKey.length()
               + v.origin("admin.api_key"));
     }
+    ParleyConfig.Admin admin =
+        new ParleyConfig.Admin(adminKey, v.string("admin.host"), v.integer("admin.port"));
+    ParleyConfig.StoreBreaker breaker =
+        new ParleyConfig.StoreBreaker(
+            v.integer("storage.breaker_failure_rate"),
+            v.integer("storage.breaker_window"),
+            v.duration("storage.breaker_open_duration"));
+    boolean selfSigned = v.bool("tls.self_signed");
+    ParleyConfig.Tls tls = tls(v, selfSigned, problems);
     ParleyConfig.Limits limits =
         new ParleyConfig.Limits(
             v.bytes("limits.max_frame_bytes"),
@@ -220,16 +234,21 @@ public final class ConfigLoader {
             v.optional("auth.audience"),
             v.duration("auth.clock_skew"),
             v.duration("auth.dev_token_ttl"));
+    if (selfSigned) {
+      tls = devCertificate(storage.dataDir(), server.host());
+    }
     return new ParleyConfig(
         devMode,
         server,
         storage,
         cassandra,
         auth,
-        new ParleyConfig.Admin(adminKey),
+        new ParleyConfig.Admin(adminKey, admin.host(), admin.port()),
         limits,
         timeouts,
-        rateLimits);
+        rateLimits,
+        tls,
+        breaker);
   }
 
   private static ParleyConfig.StorageEngine engine(Values v, List<String> problems) {
@@ -242,6 +261,66 @@ public final class ConfigLoader {
     problems.add(
         "storage.engine must be rocksdb or cassandra, got '" + text + "'" + v.origin("storage.engine"));
     return ParleyConfig.StorageEngine.ROCKSDB;
+  }
+
+  /**
+   * The TLS settings from configured files; each file must be readable and the pair must load as
+   * a server certificate and key, so a wrong path or a mismatched key stops the start here with a
+   * message naming the setting instead of failing at the first handshake.
+   */
+  private static ParleyConfig.Tls tls(Values v, boolean selfSigned, List<String> problems) {
+    boolean enabled = v.bool("tls.enabled");
+    String cert = v.optional("tls.cert_pem");
+    String key = v.optional("tls.key_pem");
+    if (selfSigned) {
+      if (cert != null || key != null) {
+        problems.add(
+            "tls.self_signed (or --dev-tls) generates its own certificate: remove tls.cert_pem and"
+                + " tls.key_pem, or turn tls.self_signed off"
+                + v.origin("tls.self_signed"));
+      }
+      return ParleyConfig.Tls.disabled();
+    }
+    if (!enabled) {
+      return ParleyConfig.Tls.disabled();
+    }
+    boolean filesOk = true;
+    for (String path : List.of("tls.cert_pem", "tls.key_pem")) {
+      String file = v.optional(path);
+      if (file == null) {
+        problems.add(path + " is required when tls.enabled is true" + v.origin("tls.enabled"));
+        filesOk = false;
+      } else if (!Files.isReadable(Path.of(file))) {
+        problems.add(
+            path
+                + ": cannot read PEM file '"
+                + file
+                + "': "
+                + (Files.exists(Path.of(file)) ? "not readable" : "no such file")
+                + v.origin(path));
+        filesOk = false;
+      }
+    }
+    if (!filesOk) {
+      return ParleyConfig.Tls.disabled();
+    }
+    String problem = ServerTls.check(Path.of(cert), Path.of(key));
+    if (problem != null) {
+      problems.add("tls.cert_pem / tls.key_pem: " + problem + v.origin("tls.cert_pem"));
+      return ParleyConfig.Tls.disabled();
+    }
+    return new ParleyConfig.Tls(true, Path.of(cert), Path.of(key), false);
+  }
+
+  private static ParleyConfig.Tls devCertificate(Path dataDir, String host)
+      throws ConfigException {
+    try {
+      DevCertificate dev = DevCertificate.loadOrCreate(dataDir, host);
+      return new ParleyConfig.Tls(true, dev.certChainPem(), dev.privateKeyPem(), true);
+    } catch (IOException | RuntimeException e) {
+      throw new ConfigException(
+          "cannot set up the development TLS certificate in " + dataDir + ": " + describe(e));
+    }
   }
 
   private static DevKeys devKeys(Path dataDir, DevKeyPolicy policy) throws ConfigException {

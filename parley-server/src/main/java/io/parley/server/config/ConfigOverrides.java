@@ -10,8 +10,16 @@ import java.nio.file.Path;
  * @param host {@code --host}, overrides {@code server.host}
  * @param port {@code --port}, overrides {@code server.port}
  * @param dataDir {@code --data-dir}, overrides {@code storage.data_dir}
+ * @param devTls {@code --dev-tls}: true sets {@code tls.self_signed}
  */
-public record ConfigOverrides(Path configFile, String host, Integer port, Path dataDir) {
+public record ConfigOverrides(
+    Path configFile, String host, Integer port, Path dataDir, boolean devTls) {
+
+  /** Overrides without {@code --dev-tls}. */
+  public ConfigOverrides(Path configFile, String host, Integer port, Path dataDir) {
+    this(configFile, host, port, dataDir, false);
+  }
+
   /** Nothing given: development mode with defaults and environment. */
   public static ConfigOverrides none() {
     return new ConfigOverrides(null, null, null, null);

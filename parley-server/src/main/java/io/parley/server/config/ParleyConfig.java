@@ -22,7 +22,9 @@ public record ParleyConfig(
     Admin admin,
     Limits limits,
     Timeouts timeouts,
-    RateLimits rateLimits) {
+    RateLimits rateLimits,
+    Tls tls,
+    StoreBreaker storeBreaker) {
 
   /** A configuration that does not use Cassandra ({@link Cassandra#unused()}). */
   public ParleyConfig(
@@ -33,11 +35,26 @@ public record ParleyConfig(
       Admin admin,
       Limits limits,
       Timeouts timeouts,
-      RateLimits rateLimits) {
-    this(devMode, server, storage, Cassandra.unused(), auth, admin, limits, timeouts, rateLimits);
+      RateLimits rateLimits,
+      Tls tls,
+      StoreBreaker storeBreaker) {
+    this(
+        devMode,
+        server,
+        storage,
+        Cassandra.unused(),
+        auth,
+        admin,
+        limits,
+        timeouts,
+        rateLimits,
+        tls,
+        storeBreaker);
   }
 
   public ParleyConfig {
+    Objects.requireNonNull(tls, "tls");
+    Objects.requireNonNull(storeBreaker, "storeBreaker");
     Objects.requireNonNull(server, "server");
     Objects.requireNonNull(storage, "storage");
     Objects.requireNonNull(cassandra, "cassandra");
@@ -46,6 +63,29 @@ public record ParleyConfig(
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(timeouts, "timeouts");
     Objects.requireNonNull(rateLimits, "rateLimits");
+  }
+
+  /** A configuration with TLS off and the default store circuit breaker (tests, tools). */
+  public ParleyConfig(
+      boolean devMode,
+      Server server,
+      Storage storage,
+      Auth auth,
+      Admin admin,
+      Limits limits,
+      Timeouts timeouts,
+      RateLimits rateLimits) {
+    this(
+        devMode,
+        server,
+        storage,
+        auth,
+        admin,
+        limits,
+        timeouts,
+        rateLimits,
+        Tls.disabled(),
+        StoreBreaker.defaults());
   }
 
   /** Network listener. Port 0 picks a free port (tests). */
@@ -131,8 +171,63 @@ public record ParleyConfig(
     }
   }
 
-  /** Admin API: requests must carry {@code Authorization: Bearer <apiKey>}. */
-  public record Admin(String apiKey) {}
+  /**
+   * Admin API: requests must carry {@code Authorization: Bearer <apiKey>}.
+   *
+   * @param host address of the separate admin listener (only used when {@code port >= 0})
+   * @param port port of the separate admin listener serving the admin API, the OpenAPI document
+   *     and {@code /metrics}; {@value #SHARED_LISTENER} serves them on the main port, 0 picks a free
+   *     port
+   */
+  public record Admin(String apiKey, String host, int port) {
+    /** {@link #port} value meaning: no separate listener, admin routes on the main port. */
+    public static final int SHARED_LISTENER = -1;
+
+    /** Admin routes on the main listener. */
+    public Admin(String apiKey) {
+      this(apiKey, "127.0.0.1", SHARED_LISTENER);
+    }
+
+    /** True when the admin routes are served only by their own listener. */
+    public boolean separateListener() {
+      return port != SHARED_LISTENER;
+    }
+  }
+
+  /**
+   * TLS for every listener (WebSocket, HTTP and the admin listener).
+   *
+   * @param enabled whether the listeners speak TLS ({@code wss://}, {@code https://})
+   * @param certChainPem PEM file with the certificate chain, leaf first (null when disabled)
+   * @param privateKeyPem PEM file with the leaf's private key (null when disabled)
+   * @param selfSigned the chain and key were generated for development ({@code tls.self_signed})
+   */
+  public record Tls(boolean enabled, Path certChainPem, Path privateKeyPem, boolean selfSigned) {
+    public Tls {
+      if (enabled) {
+        Objects.requireNonNull(certChainPem, "certChainPem");
+        Objects.requireNonNull(privateKeyPem, "privateKeyPem");
+      }
+    }
+
+    public static Tls disabled() {
+      return new Tls(false, null, null, false);
+    }
+  }
+
+  /**
+   * The circuit breakers around store reads and writes.
+   *
+   * @param failureRatePercent failure rate over the window at which a breaker opens
+   * @param windowCalls how many recent calls the failure rate is computed over (also the minimum
+   *     number of calls before a breaker can open)
+   * @param openDuration how long an open breaker refuses calls before it lets probes through
+   */
+  public record StoreBreaker(int failureRatePercent, int windowCalls, Duration openDuration) {
+    public static StoreBreaker defaults() {
+      return new StoreBreaker(50, 20, Duration.ofSeconds(5));
+    }
+  }
 
   /** Size and count limits; each violation is answered with a typed error. */
   public record Limits(

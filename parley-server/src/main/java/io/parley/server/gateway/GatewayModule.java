@@ -19,6 +19,7 @@ import io.parley.server.gateway.session.SessionRegistry;
 import io.parley.server.gateway.session.WebSocketUpgrader;
 import io.parley.server.limits.ConnectionLimiter;
 import io.parley.server.limits.RateLimiter;
+import io.parley.server.gateway.tls.ServerTls;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,10 +61,26 @@ public final class GatewayModule {
     return create(config, services, bus, registry, endpoints, channelIdsOfUser, Map.of());
   }
 
+  /** Same as the full overload with no admin-only endpoints. */
+  public static GatewayServer create(
+      ParleyConfig config,
+      GatewayServices services,
+      EventBus bus,
+      MeterRegistry registry,
+      Map<String, HttpEndpoint> endpoints,
+      Function<String, CompletableFuture<List<String>>> channelIdsOfUser,
+      Map<String, BooleanSupplier> readinessChecks) {
+    return create(
+        config, services, bus, registry, endpoints, Map.of(), channelIdsOfUser, readinessChecks);
+  }
+
   /**
    * Builds an unstarted gateway.
    *
    * @param endpoints HTTP endpoints by path prefix (longest prefix wins)
+   * @param adminEndpoints endpoints for operators (admin API, metrics): on the main listener
+   *     unless {@code admin.port} configures a separate one, which then serves only these plus
+   *     {@code /healthz} and {@code /readyz}, while the main listener answers 404 for them
    * @param channelIdsOfUser the channels a user belongs to, loaded when a session authenticates
    * @param readinessChecks extra named checks for {@code /readyz} (e.g. the store's health)
    */
@@ -73,8 +90,10 @@ public final class GatewayModule {
       EventBus bus,
       MeterRegistry registry,
       Map<String, HttpEndpoint> endpoints,
+      Map<String, HttpEndpoint> adminEndpoints,
       Function<String, CompletableFuture<List<String>>> channelIdsOfUser,
       Map<String, BooleanSupplier> readinessChecks) {
+    Objects.requireNonNull(adminEndpoints, "adminEndpoints");
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(services, "services");
     Objects.requireNonNull(bus, "bus");
@@ -112,14 +131,39 @@ public final class GatewayModule {
     Map<String, BooleanSupplier> checks = new LinkedHashMap<>();
     checks.put("gateway", () -> !state.isDraining());
     checks.putAll(readinessChecks);
+    HealthEndpoint health = new HealthEndpoint();
+    ReadinessEndpoint readiness = new ReadinessEndpoint(checks);
+    boolean separateAdmin = config.admin().separateListener();
     HttpRouter.Builder routes =
         HttpRouter.builder()
-            .register("/healthz", new HealthEndpoint())
-            .register("/readyz", new ReadinessEndpoint(checks))
+            .register("/healthz", health)
+            .register("/readyz", readiness)
             .registerAll(endpoints)
             .upgrade(WebSocketUpgrader.PATH, new WebSocketUpgrader(context));
-    GatewayPipeline pipeline = new GatewayPipeline(config.timeouts(), routes.build(), connections);
+    if (!separateAdmin) {
+      routes.registerAll(adminEndpoints);
+    }
+    ServerTls tls = config.tls().enabled() ? ServerTls.create(config.tls()) : null;
+    GatewayPipeline pipeline =
+        new GatewayPipeline(config.timeouts(), routes.build(), connections, tls);
+    GatewayPipeline adminPipeline = null;
+    if (separateAdmin) {
+      HttpRouter adminRoutes =
+          HttpRouter.builder()
+              .register("/healthz", health)
+              .register("/readyz", readiness)
+              .registerAll(adminEndpoints)
+              .build();
+      adminPipeline = new GatewayPipeline(config.timeouts(), adminRoutes, connections, tls);
+    }
     return new GatewayServer(
-        config, pipeline, connections, sessions, state, new LiveDispatcher(sessions), bus);
+        config,
+        pipeline,
+        adminPipeline,
+        connections,
+        sessions,
+        state,
+        new LiveDispatcher(sessions),
+        bus);
   }
 }

@@ -11,6 +11,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.parley.server.config.ParleyConfig;
 import io.parley.server.gateway.http.HttpRouter;
 import io.parley.server.gateway.http.SecurityHeadersHandler;
+import io.parley.server.gateway.tls.ServerTls;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 
@@ -18,6 +19,8 @@ import java.util.concurrent.TimeUnit;
  * Builds the pipeline of every accepted connection, in one place:
  *
  * <ol>
+ *   <li>{@value #TLS}: only with TLS on, the {@link ServerTls} handler; a client that does not
+ *       finish the handshake within {@code timeouts.handshake}, or speaks plaintext, is closed
  *   <li>{@value #IDLE}: closes connections that sent nothing for {@code timeouts.idle}
  *   <li>{@value #HTTP_CODEC}: HTTP/1.1 (request line ≤ 4 KiB, headers ≤ 16 KiB)
  *   <li>{@code http-security-headers}: {@link SecurityHeadersHandler} on every response
@@ -33,6 +36,7 @@ import java.util.concurrent.TimeUnit;
  * immutable configuration).
  */
 final class GatewayPipeline extends ChannelInitializer<SocketChannel> {
+  static final String TLS = "tls";
   static final String IDLE = "idle";
   static final String HTTP_CODEC = "http-codec";
   static final String HTTP_AGGREGATOR = "http-aggregator";
@@ -42,18 +46,26 @@ final class GatewayPipeline extends ChannelInitializer<SocketChannel> {
   private final ParleyConfig.Timeouts timeouts;
   private final HttpRouter router;
   private final ChannelGroup connections;
-  private final SecurityHeadersHandler securityHeaders = new SecurityHeadersHandler();
+  private final ServerTls tls;
+  private final SecurityHeadersHandler securityHeaders;
 
-  GatewayPipeline(ParleyConfig.Timeouts timeouts, HttpRouter router, ChannelGroup connections) {
+  /** @param tls the TLS context, or null for a plaintext listener */
+  GatewayPipeline(
+      ParleyConfig.Timeouts timeouts, HttpRouter router, ChannelGroup connections, ServerTls tls) {
     this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
     this.router = Objects.requireNonNull(router, "router");
     this.connections = Objects.requireNonNull(connections, "connections");
+    this.tls = tls;
+    this.securityHeaders = new SecurityHeadersHandler(tls != null);
   }
 
   @Override
   protected void initChannel(SocketChannel ch) {
     connections.add(ch);
     ChannelPipeline p = ch.pipeline();
+    if (tls != null) {
+      p.addLast(TLS, tls.newHandler(ch.alloc(), timeouts.handshake()));
+    }
     p.addLast(IDLE, new IdleStateHandler(timeouts.idle().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
     p.addLast(
         HTTP_CODEC,

@@ -54,6 +54,7 @@ public final class GatewayServer implements AutoCloseable {
 
   private final ParleyConfig config;
   private final GatewayPipeline pipeline;
+  private final GatewayPipeline adminPipeline;
   private final ChannelGroup connections;
   private final SessionRegistry registry;
   private final GatewayState state;
@@ -63,12 +64,14 @@ public final class GatewayServer implements AutoCloseable {
   private EventLoopGroup acceptors;
   private EventLoopGroup workers;
   private Channel serverChannel;
+  private Channel adminChannel;
   private CompletableFuture<Void> drained;
   private boolean closed;
 
   GatewayServer(
       ParleyConfig config,
       GatewayPipeline pipeline,
+      GatewayPipeline adminPipeline,
       ChannelGroup connections,
       SessionRegistry registry,
       GatewayState state,
@@ -76,6 +79,7 @@ public final class GatewayServer implements AutoCloseable {
       EventBus bus) {
     this.config = Objects.requireNonNull(config, "config");
     this.pipeline = Objects.requireNonNull(pipeline, "pipeline");
+    this.adminPipeline = adminPipeline;
     this.connections = Objects.requireNonNull(connections, "connections");
     this.registry = Objects.requireNonNull(registry, "registry");
     this.state = Objects.requireNonNull(state, "state");
@@ -84,7 +88,8 @@ public final class GatewayServer implements AutoCloseable {
   }
 
   /**
-   * Subscribes to the bus and binds {@code server.host:server.port} (port 0 picks a free port).
+   * Subscribes to the bus and binds {@code server.host:server.port} (port 0 picks a free port),
+   * and {@code admin.host:admin.port} when a separate admin listener is configured.
    *
    * @return the bound address
    * @throws IllegalStateException if already started or closed
@@ -110,22 +115,42 @@ public final class GatewayServer implements AutoCloseable {
             .childOption(ChannelOption.SO_KEEPALIVE, true)
             .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(high / 2, high))
             .childHandler(pipeline);
-    String host = config.server().host();
-    InetSocketAddress address =
-        host == null || host.isBlank()
-            ? new InetSocketAddress(config.server().port())
-            : new InetSocketAddress(host, config.server().port());
     live.subscribe(bus);
     try {
-      serverChannel = b.bind(address).syncUninterruptibly().channel();
+      serverChannel =
+          b.bind(address(config.server().host(), config.server().port()))
+              .syncUninterruptibly()
+              .channel();
+      if (adminPipeline != null) {
+        adminChannel =
+            b.clone()
+                .childHandler(adminPipeline)
+                .bind(address(config.admin().host(), config.admin().port()))
+                .syncUninterruptibly()
+                .channel();
+      }
     } catch (RuntimeException e) {
+      if (serverChannel != null) {
+        serverChannel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        serverChannel = null;
+      }
       live.close();
       shutdownLoops();
       throw e;
     }
     InetSocketAddress bound = (InetSocketAddress) serverChannel.localAddress();
-    log.info("gateway listening on {} ({})", bound, epoll ? "epoll" : "nio");
+    String scheme = config.tls().enabled() ? "TLS" : "plaintext";
+    log.info("gateway listening on {} ({}, {})", bound, epoll ? "epoll" : "nio", scheme);
+    if (adminChannel != null) {
+      log.info("admin API and metrics listening on {} ({})", adminChannel.localAddress(), scheme);
+    }
     return bound;
+  }
+
+  private static InetSocketAddress address(String host, int port) {
+    return host == null || host.isBlank()
+        ? new InetSocketAddress(port)
+        : new InetSocketAddress(host, port);
   }
 
   /** The bound port; only valid after {@link #start()}. */
@@ -134,6 +159,11 @@ public final class GatewayServer implements AutoCloseable {
       throw new IllegalStateException("not started");
     }
     return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+  }
+
+  /** The bound port of the separate admin listener, or -1 when there is none. */
+  public synchronized int adminPort() {
+    return adminChannel == null ? -1 : ((InetSocketAddress) adminChannel.localAddress()).getPort();
   }
 
   /** True while started and not draining (the gateway's readiness check). */
@@ -165,6 +195,9 @@ public final class GatewayServer implements AutoCloseable {
       return drained;
     }
     serverChannel.close();
+    if (adminChannel != null) {
+      adminChannel.close();
+    }
     for (Session s : registry.connectedSessions()) {
       s.goAway("server shutting down", GO_AWAY_RECONNECT_AFTER_MS);
     }
@@ -211,6 +244,9 @@ public final class GatewayServer implements AutoCloseable {
     live.close();
     if (serverChannel != null) {
       serverChannel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+    }
+    if (adminChannel != null) {
+      adminChannel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
     }
     connections.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
     if (drained != null) {

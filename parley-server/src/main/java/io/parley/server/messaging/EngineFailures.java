@@ -33,9 +33,11 @@ public final class EngineFailures {
     if (cur instanceof ParleyException pe) {
       return pe;
     }
-    if (cur instanceof StoreUnavailableException) {
+    if (cur instanceof StoreUnavailableException su) {
       return ParleyException.unavailable(
-          "storage temporarily unavailable", STORE_RETRY_AFTER_MS, cur);
+          "storage temporarily unavailable",
+          su.retryAfterMs() > 0 ? su.retryAfterMs() : STORE_RETRY_AFTER_MS,
+          cur);
     }
     if (cur instanceof RejectedExecutionException) {
       return new ParleyException(ErrorCode.SHUTTING_DOWN, "server is shutting down", 0L, cur);

@@ -171,6 +171,23 @@ class ParleyCliTest {
   }
 
   @Test
+  void devTlsTurnsOnTlsWithASelfSignedCertificateAndTheBannerShowsItsFingerprint()
+      throws Exception {
+    Path dataDir = tmp.resolve("tls-data");
+    assertThat(run("server", "--dev-tls", "--data-dir", dataDir.toString(), "--port", "0"))
+        .isEqualTo(0);
+    ParleyConfig config = started.get(0);
+    assertThat(config.tls().enabled()).isTrue();
+    assertThat(config.tls().selfSigned()).isTrue();
+    assertThat(config.tls().certChainPem().getParent()).isEqualTo(dataDir.resolve("tls"));
+    String fingerprint =
+        io.parley.server.gateway.tls.DevCertificate.loadOrCreate(dataDir, "0.0.0.0").fingerprint();
+    assertThat(DevModeBanner.render(config, 8443))
+        .contains("https://localhost:8443/")
+        .contains("SHA-256 " + fingerprint);
+  }
+
+  @Test
   void serverWithInvalidConfigurationExitsWithTwoAndAClearMessage() throws Exception {
     Path file = tmp.resolve("parley.yaml");
     Files.writeString(file, "server:\n  port: 70000\n");
@@ -179,6 +196,26 @@ class ParleyCliTest {
         .contains("server.port must be 0..65535, got 70000")
         .contains("no token key source")
         .contains("admin.api_key is required")
+        .doesNotContain("\tat ");
+    assertThat(started).isEmpty();
+  }
+
+  @Test
+  void serverWithAMissingTlsCertificateExitsWithTwoNamingTheSetting() throws Exception {
+    Path file = tmp.resolve("tls.yaml");
+    Path missing = tmp.resolve("missing-chain.pem");
+    Files.writeString(
+        file,
+        "storage:\n  data_dir: " + tmp.resolve("d") + "\ntls:\n  enabled: true\n  cert_pem: "
+            + missing + "\n  key_pem: " + missing + "\n");
+    assertThat(
+            run(
+                Map.of("PARLEY_AUTH_HMAC_SECRET", secret(), "PARLEY_ADMIN_API_KEY", "x".repeat(40)),
+                "server", "--config", file.toString()))
+        .isEqualTo(2);
+    assertThat(err.toString())
+        .contains("tls.cert_pem: cannot read PEM file '" + missing + "': no such file")
+        .contains("tls.key_pem: cannot read PEM file")
         .doesNotContain("\tat ");
     assertThat(started).isEmpty();
   }

@@ -4,6 +4,7 @@ import io.parley.server.ParleyServer;
 import io.parley.server.config.ConfigLoader;
 import io.parley.server.config.ConfigOverrides;
 import io.parley.server.config.ParleyConfig;
+import io.parley.server.store.rocksdb.RocksDbStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -12,6 +13,7 @@ import java.util.Base64;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
@@ -24,12 +26,22 @@ public final class TestServer implements AutoCloseable {
   private final Path dataDir;
   private final boolean ownsDir;
   private final Map<String, String> env;
+  private final Function<ParleyConfig.Storage, RocksDbStore> storeOpener;
   private ParleyServer server;
 
   private TestServer(Path dataDir, boolean ownsDir, Map<String, String> env) {
+    this(dataDir, ownsDir, env, null);
+  }
+
+  private TestServer(
+      Path dataDir,
+      boolean ownsDir,
+      Map<String, String> env,
+      Function<ParleyConfig.Storage, RocksDbStore> storeOpener) {
     this.dataDir = dataDir;
     this.ownsDir = ownsDir;
     this.env = env;
+    this.storeOpener = storeOpener;
   }
 
   /** Starts a server on a new temporary data directory. */
@@ -41,6 +53,23 @@ public final class TestServer implements AutoCloseable {
   public static TestServer start(Map<String, String> extraEnv) {
     try {
       TestServer s = new TestServer(Files.createTempDirectory("parley-test-"), true, env(extraEnv));
+      s.restart();
+      return s;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Starts a server whose RocksDB store is opened by {@code storeOpener} (e.g. a real store with
+   * injected commit failures, see {@code EngineTestStores}).
+   */
+  public static TestServer start(
+      Map<String, String> extraEnv, Function<ParleyConfig.Storage, RocksDbStore> storeOpener) {
+    try {
+      TestServer s =
+          new TestServer(
+              Files.createTempDirectory("parley-test-"), true, env(extraEnv), storeOpener);
       s.restart();
       return s;
     } catch (IOException e) {
@@ -84,7 +113,10 @@ public final class TestServer implements AutoCloseable {
     if (server != null) {
       server.close();
     }
-    server = ParleyServer.start(config());
+    server =
+        storeOpener == null
+            ? ParleyServer.start(config())
+            : ParleyServer.start(config(), storeOpener);
   }
 
   /** Stops the server (graceful drain) without deleting its data. */
@@ -97,6 +129,11 @@ public final class TestServer implements AutoCloseable {
 
   public int port() {
     return server.port();
+  }
+
+  /** The port of the separate admin listener, or -1 when admin.port is not configured. */
+  public int adminPort() {
+    return server.adminPort();
   }
 
   public Path dataDir() {

@@ -49,16 +49,29 @@ public final class WsTestClient implements AutoCloseable {
 
   /** Connects with the given subprotocol and optional extra headers (e.g. Authorization). */
   public static WsTestClient connect(int port, String subprotocol, Map<String, String> headers) {
+    return connect(
+        HttpClient.newHttpClient(),
+        URI.create("ws://127.0.0.1:" + port + "/v1/ws"),
+        subprotocol,
+        headers);
+  }
+
+  /**
+   * Connects with a given HTTP client to any WebSocket URI, e.g. {@code wss://} with a client
+   * whose SSL context trusts a test certificate.
+   */
+  public static WsTestClient connect(
+      HttpClient client, URI uri, String subprotocol, Map<String, String> headers) {
     boolean json = JSON.equals(subprotocol);
     Listener listener = new Listener(json);
     WebSocket.Builder b =
-        HttpClient.newHttpClient()
+        client
             .newWebSocketBuilder()
             .connectTimeout(Duration.ofSeconds(10))
             .subprotocols(subprotocol);
     headers.forEach(b::header);
     WebSocket ws =
-        b.buildAsync(URI.create("ws://127.0.0.1:" + port + "/v1/ws"), listener)
+        b.buildAsync(uri, listener)
             .orTimeout(10, TimeUnit.SECONDS)
             .join();
     WsTestClient c = new WsTestClient(json, ws);
@@ -72,7 +85,11 @@ public final class WsTestClient implements AutoCloseable {
 
   /** Connects and authenticates with the token; fails the test if authentication fails. */
   public static WsTestClient authenticated(int port, String token, String deviceId) {
-    WsTestClient c = connect(port);
+    return authenticate(connect(port), token, deviceId);
+  }
+
+  /** Authenticates a connected client; fails the test if authentication fails. */
+  public static WsTestClient authenticate(WsTestClient c, String token, String deviceId) {
     ServerFrame r =
         c.call(
             b ->
