@@ -208,6 +208,12 @@ function startClient(user: string): void {
   c.on("state", (s) => {
     connection = s;
     if (s === "connected") connectedOnce = true;
+    else if (presence.size) {
+      // Unknown while disconnected; the server pushes current states again after reconnecting.
+      presence.clear();
+      renderList();
+      renderHeader();
+    }
     renderBanner();
   });
   c.on("synced", () => void refreshConversations());
@@ -452,9 +458,9 @@ function renderShell(): void {
         h("nav", { id: "conv-list", class: "conv-list" }),
       ),
       h("main", { class: "chat", id: "chat" }),
-      h("div", { id: "toast", class: "toast" }),
-      h("div", { id: "modal" }),
     ),
+    h("div", { id: "toast", class: "toast", role: "status" }),
+    h("div", { id: "modal" }),
   );
   renderBanner();
   renderList();
@@ -497,7 +503,7 @@ function pendingFor(id: string): SendMessage[] {
 
 function preview(chat: Chat): string {
   const queued = pendingFor(chat.conv.id);
-  if (queued.length) return `🕓 ${textOf(queued[queued.length - 1].body)}`;
+  if (queued.length) return `Queued: ${textOf(queued[queued.length - 1].body)}`;
   if (chat.typing.size) return "typing…";
   const last = chat.conv.lastMessage;
   if (!last || last.kind.case !== "messagePosted") return chat.conv.kind === ConversationKind.GROUP ? "Group created" : "Say hello 👋";
@@ -780,7 +786,27 @@ function tickState(chat: Chat, seq: bigint): "sent" | "delivered" | "read" {
   return "sent";
 }
 
-const TICKS = { queued: "🕓", sent: "✓", delivered: "✓✓", read: "✓✓" } as const;
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+/** Status icons as inline SVG, so they look the same whatever fonts the device has. */
+function tickIcon(state: "queued" | "sent" | "delivered" | "read"): SVGSVGElement {
+  const svg = document.createElementNS(SVG_NS, "svg");
+  svg.setAttribute("viewBox", state === "queued" ? "0 0 16 16" : "0 0 20 12");
+  svg.setAttribute("class", "tick-icon");
+  svg.setAttribute("aria-hidden", "true");
+  const paths =
+    state === "queued"
+      ? ["M8 1.5a6.5 6.5 0 1 0 0 13 6.5 6.5 0 0 0 0-13Z", "M8 4.5V8l2.5 1.5"]
+      : state === "sent"
+        ? ["M2 6.5l3.5 3.5L12 2.5"]
+        : ["M1 6.5l3.5 3.5L11 2.5", "M8 9.5l.5.5L15 2.5"];
+  for (const d of paths) {
+    const p = document.createElementNS(SVG_NS, "path");
+    p.setAttribute("d", d);
+    svg.append(p);
+  }
+  return svg;
+}
 
 function renderMessages(scroll?: "bottom"): void {
   const list = document.getElementById("messages");
@@ -808,7 +834,7 @@ function renderMessages(scroll?: "bottom"): void {
             "div",
             { class: "bubble" },
             h("div", { class: "text" }, textOf(row.m.body)),
-            h("div", { class: "meta" }, h("span", { class: "ticks", "data-state": "queued", title: "Waiting to be sent" }, TICKS.queued)),
+            h("div", { class: "meta" }, h("span", { class: "ticks queued", "data-state": "queued", title: "Waiting for the network" }, tickIcon("queued"))),
           ),
         ),
       );
@@ -878,7 +904,7 @@ function renderMessages(scroll?: "bottom"): void {
             { class: "meta" },
             m.edited && !m.deleted ? h("span", { class: "edited" }, "edited") : null,
             h("span", { class: "time" }, time(m.at)),
-            state ? h("span", { class: `ticks ${state}`, "data-state": state, title: state }, TICKS[state]) : null,
+            state ? h("span", { class: `ticks ${state}`, "data-state": state, title: state }, tickIcon(state)) : null,
           ),
           actions,
         ),
