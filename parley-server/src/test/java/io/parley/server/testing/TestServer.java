@@ -24,12 +24,14 @@ public final class TestServer implements AutoCloseable {
   private final Path dataDir;
   private final boolean ownsDir;
   private final Map<String, String> env;
+  private final boolean devMode;
   private ParleyServer server;
 
-  private TestServer(Path dataDir, boolean ownsDir, Map<String, String> env) {
+  private TestServer(Path dataDir, boolean ownsDir, Map<String, String> env, boolean devMode) {
     this.dataDir = dataDir;
     this.ownsDir = ownsDir;
     this.env = env;
+    this.devMode = devMode;
   }
 
   /** Starts a server on a new temporary data directory. */
@@ -40,7 +42,24 @@ public final class TestServer implements AutoCloseable {
   /** Starts a server with extra environment-style configuration (e.g. PARLEY_LIMITS_...). */
   public static TestServer start(Map<String, String> extraEnv) {
     try {
-      TestServer s = new TestServer(Files.createTempDirectory("parley-test-"), true, env(extraEnv));
+      TestServer s =
+          new TestServer(Files.createTempDirectory("parley-test-"), true, env(extraEnv), false);
+      s.restart();
+      return s;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Starts a server in development mode (no config file), as {@code ./parley server} runs it: the
+   * demo web app at {@code /} and the dev token endpoint are on. Keys still come from the
+   * environment map, so {@link #token} works too.
+   */
+  public static TestServer startDevMode() {
+    try {
+      TestServer s =
+          new TestServer(Files.createTempDirectory("parley-test-"), true, env(Map.of()), true);
       s.restart();
       return s;
     } catch (IOException e) {
@@ -50,7 +69,7 @@ public final class TestServer implements AutoCloseable {
 
   /** Starts a server on the given data directory (kept after close). */
   public static TestServer startOn(Path dataDir) {
-    TestServer s = new TestServer(dataDir, false, env(Map.of()));
+    TestServer s = new TestServer(dataDir, false, env(Map.of()), false);
     s.restart();
     return s;
   }
@@ -69,6 +88,9 @@ public final class TestServer implements AutoCloseable {
   /** The configuration the server runs with. */
   public ParleyConfig config() {
     try {
+      if (devMode) {
+        return new ConfigLoader(env).load(new ConfigOverrides(null, null, null, dataDir));
+      }
       Path yaml = dataDir.resolveSibling(dataDir.getFileName() + ".yaml");
       Files.writeString(yaml, "storage:\n  data_dir: " + dataDir + "\n");
       return new ConfigLoader(env).load(new ConfigOverrides(yaml, null, null, dataDir));
