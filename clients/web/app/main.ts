@@ -202,6 +202,8 @@ function startClient(user: string): void {
     token: () => devToken(user),
     storageName: user,
     clientName: "parley-web-demo/0.1",
+    // ?encoding=json shows the JSON subprotocol in the browser's network panel.
+    encoding: new URLSearchParams(location.search).get("encoding") === "json" ? "json" : "auto",
   });
   client = c;
   renderShell();
@@ -495,6 +497,7 @@ function renderBanner(): void {
   st.textContent = connection === "connected" ? "online" : kind === "offline" ? "offline" : "reconnecting…";
   st.className = `conn ${connection === "connected" ? "ok" : "down"}`;
   st.setAttribute("data-state", connection);
+  st.setAttribute("data-subprotocol", client?.subprotocol ?? "");
 }
 
 function pendingFor(id: string): SendMessage[] {
@@ -808,6 +811,23 @@ function tickIcon(state: "queued" | "sent" | "delivered" | "read"): SVGSVGElemen
   return svg;
 }
 
+/**
+ * Message elements of the open conversation by key, with a signature of what they show: a
+ * re-render reuses unchanged elements, so a receipt or a new message does not rebuild the list
+ * under the user's pointer (hover menus, text selection and clicks survive).
+ */
+let rowCache = new Map<string, { sig: string; el: HTMLElement }>();
+let rowCacheChat = "";
+
+/** Makes `parent`'s children exactly `nodes`, touching only what differs. */
+function reconcile(parent: HTMLElement, nodes: Node[]): void {
+  nodes.forEach((n, i) => {
+    const current = parent.childNodes[i];
+    if (current !== n) parent.insertBefore(n, current ?? null);
+  });
+  while (parent.childNodes.length > nodes.length) parent.lastChild!.remove();
+}
+
 function renderMessages(scroll?: "bottom"): void {
   const list = document.getElementById("messages");
   const chat = activeId ? chats.get(activeId) : undefined;
@@ -816,6 +836,11 @@ function renderMessages(scroll?: "bottom"): void {
   const prevTop = list.scrollTop;
   const group = chat.conv.kind !== ConversationKind.DIRECT;
   const children: Node[] = [];
+  if (rowCacheChat !== chat.conv.id) {
+    rowCache = new Map();
+    rowCacheChat = chat.conv.id;
+  }
+  const nextCache = new Map<string, { sig: string; el: HTMLElement }>();
   if (chat.historyLoaded && !chat.hasMore) children.push(h("div", { class: "history-start" }, "This is the beginning of the conversation"));
   else if (chat.loading || !chat.historyLoaded) children.push(h("div", { class: "history-start loading" }, "Loading…"));
   let prevAuthor = "";
@@ -844,6 +869,16 @@ function renderMessages(scroll?: "bottom"): void {
     const mine = m.author === me;
     const state = mine ? tickState(chat, m.seq) : null;
     const reactions = [...m.reactions.entries()].filter(([, s]) => s.size > 0);
+    const cont = prevAuthor === m.author;
+    prevAuthor = m.author;
+    const sig = JSON.stringify([m.text, m.edited, m.deleted, state, cont, reactions.map(([r, u]) => [r, [...u].sort()])]);
+    const key = `m${m.seq}`;
+    const cached = rowCache.get(key);
+    if (cached && cached.sig === sig) {
+      children.push(cached.el);
+      nextCache.set(key, cached);
+      continue;
+    }
     const actions = m.deleted
       ? null
       : h(
@@ -884,17 +919,16 @@ function renderMessages(scroll?: "bottom"): void {
               }, "🗑")
             : null,
         );
-    children.push(
-      h(
+    const el = h(
         "div",
         {
-          class: `msg${mine ? " mine" : ""}${m.deleted ? " deleted" : ""}${prevAuthor === m.author ? " cont" : ""}`,
+          class: `msg${mine ? " mine" : ""}${m.deleted ? " deleted" : ""}${cont ? " cont" : ""}`,
           "data-seq": m.seq.toString(),
           "data-author": m.author,
           "data-client-id": m.clientMsgId,
           tabindex: "0",
         },
-        group && !mine && prevAuthor !== m.author ? h("div", { class: "author", style: `--h:${hue(m.author)}` }, m.author) : null,
+        group && !mine && !cont ? h("div", { class: "author", style: `--h:${hue(m.author)}` }, m.author) : null,
         h(
           "div",
           { class: "bubble" },
@@ -917,11 +951,12 @@ function renderMessages(scroll?: "bottom"): void {
               ),
             )
           : null,
-      ),
-    );
-    prevAuthor = m.author;
+      );
+    children.push(el);
+    nextCache.set(key, { sig, el });
   }
-  list.replaceChildren(...children);
+  rowCache = nextCache;
+  reconcile(list, children);
   if (scroll === "bottom" || atBottom) list.scrollTop = list.scrollHeight;
   else list.scrollTop = prevTop;
 }

@@ -267,6 +267,11 @@ export class ParleyClient {
     return this._deviceId;
   }
 
+  /** The subprotocol the server chose for the current connection (empty while disconnected). */
+  get subprotocol(): string {
+    return this.conn?.codec?.subprotocol ?? "";
+  }
+
   /** Messages sent and not yet acknowledged by the server, oldest first. */
   get pending(): readonly SendMessage[] {
     return this.ready ? this.outbox.messages() : this.earlyMessages.slice();

@@ -38,6 +38,7 @@ const browser = await chromium.launch({
 });
 
 const pageErrors = [];
+const users = [];
 let passed = 0;
 let failed = 0;
 
@@ -53,6 +54,9 @@ async function scenario(name, fn) {
     console.log(`ok - ${name} (${Date.now() - started} ms)`);
   } catch (e) {
     failed++;
+    for (const u of users) {
+      if (u.page && !u.page.isClosed()) await shot(u.page, `failed-${u.name}`).catch(() => {});
+    }
     console.log(`not ok - ${name} (${Date.now() - started} ms)\n  ${String(e?.stack ?? e).replaceAll("\n", "\n  ")}`);
     throw e;
   }
@@ -63,10 +67,11 @@ async function shot(page, name) {
 }
 
 /** A user with their own browser context (own IndexedDB and localStorage), like a separate device. */
-async function user(name, viewport) {
+async function user(name, viewport, encoding = "") {
   const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
   context.setDefaultTimeout(TIMEOUT);
-  const u = { name, context, page: null };
+  const u = { name, context, page: null, encoding };
+  users.push(u);
   u.page = await openPage(u);
   return u;
 }
@@ -75,7 +80,8 @@ async function openPage(u) {
   const page = await u.context.newPage();
   page.on("pageerror", (e) => pageErrors.push(`${u.name}: ${e.message}`));
   page.on("dialog", (d) => d.accept());
-  await page.goto(BASE + "/");
+  page.on("console", (m) => m.type() === "warning" || m.type() === "error" ? console.log(`  [${u.name} console] ${m.text()}`) : undefined);
+  await page.goto(BASE + (u.encoding ? `/?encoding=${u.encoding}` : "/"));
   return page;
 }
 
@@ -123,16 +129,20 @@ async function goBack(page) {
 
 const alice = await user("alice", DESKTOP);
 const bob = await user("bob", PHONE);
-const carol = await user("carol", DESKTOP);
+// carol's client speaks the JSON subprotocol; the others binary protobuf.
+const carol = await user("carol", DESKTOP, "json");
 
 try {
-  await scenario("sign in as any name", async () => {
+  await scenario("sign in as any name (protobuf and JSON subprotocols)", async () => {
     await alice.page.waitForSelector("#signin-name");
     await shot(alice.page, "01-sign-in");
     // Users exist once they have signed in, so everyone signs in before being invited.
     await signIn(bob);
     await signIn(carol);
     await signIn(alice);
+    const sub = (u) => u.page.getAttribute("#conn-state", "data-subprotocol");
+    check((await sub(alice)) === "parley.v1.proto", `alice speaks ${await sub(alice)}`);
+    check((await sub(carol)) === "parley.v1.json", `carol speaks ${await sub(carol)}`);
   });
 
   await scenario("alice and bob chat both ways, with typing, presence, ticks, reactions, edit and delete", async () => {
