@@ -7,6 +7,11 @@ import { gzipSync } from "node:zlib";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+if (Number(process.versions.node.split(".")[0]) < 20) {
+  console.error(`Node.js 20 or newer is required to build the web client, found ${process.version}`);
+  process.exit(1);
+}
+
 const here = dirname(dirname(fileURLToPath(import.meta.url)));
 const arg = process.argv.indexOf("--app-out");
 const appOut = arg > 0 ? process.argv[arg + 1] : join(here, "dist/app");
