@@ -152,7 +152,9 @@ public final class ParleyServer implements AutoCloseable {
         endpoints.put(
             DevTokenEndpoint.PATH, new DevTokenEndpoint(minter, config.auth().devTokenTtl()));
       }
-      endpoints.put("/", new StaticResourceEndpoint("/", "web"));
+      // Development mode serves the demo chat app (module parley-web), which signs in through the
+      // dev token endpoint; otherwise a landing page that points to the API.
+      endpoints.put("/", new StaticResourceEndpoint("/", config.devMode() ? "web/app" : "web"));
 
       GatewayServer gateway =
           GatewayModule.create(

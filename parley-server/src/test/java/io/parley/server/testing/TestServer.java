@@ -27,20 +27,23 @@ public final class TestServer implements AutoCloseable {
   private final boolean ownsDir;
   private final Map<String, String> env;
   private final Function<ParleyConfig.Storage, RocksDbStore> storeOpener;
+  private final boolean devMode;
   private ParleyServer server;
 
-  private TestServer(Path dataDir, boolean ownsDir, Map<String, String> env) {
-    this(dataDir, ownsDir, env, null);
+  private TestServer(Path dataDir, boolean ownsDir, Map<String, String> env, boolean devMode) {
+    this(dataDir, ownsDir, env, devMode, null);
   }
 
   private TestServer(
       Path dataDir,
       boolean ownsDir,
       Map<String, String> env,
+      boolean devMode,
       Function<ParleyConfig.Storage, RocksDbStore> storeOpener) {
     this.dataDir = dataDir;
     this.ownsDir = ownsDir;
     this.env = env;
+    this.devMode = devMode;
     this.storeOpener = storeOpener;
   }
 
@@ -52,7 +55,24 @@ public final class TestServer implements AutoCloseable {
   /** Starts a server with extra environment-style configuration (e.g. PARLEY_LIMITS_...). */
   public static TestServer start(Map<String, String> extraEnv) {
     try {
-      TestServer s = new TestServer(Files.createTempDirectory("parley-test-"), true, env(extraEnv));
+      TestServer s =
+          new TestServer(Files.createTempDirectory("parley-test-"), true, env(extraEnv), false);
+      s.restart();
+      return s;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Starts a server in development mode (no config file), as {@code ./parley server} runs it: the
+   * demo web app at {@code /} and the dev token endpoint are on. Keys still come from the
+   * environment map, so {@link #token} works too.
+   */
+  public static TestServer startDevMode() {
+    try {
+      TestServer s =
+          new TestServer(Files.createTempDirectory("parley-test-"), true, env(Map.of()), true);
       s.restart();
       return s;
     } catch (IOException e) {
@@ -69,7 +89,7 @@ public final class TestServer implements AutoCloseable {
     try {
       TestServer s =
           new TestServer(
-              Files.createTempDirectory("parley-test-"), true, env(extraEnv), storeOpener);
+              Files.createTempDirectory("parley-test-"), true, env(extraEnv), false, storeOpener);
       s.restart();
       return s;
     } catch (IOException e) {
@@ -79,7 +99,7 @@ public final class TestServer implements AutoCloseable {
 
   /** Starts a server on the given data directory (kept after close). */
   public static TestServer startOn(Path dataDir) {
-    TestServer s = new TestServer(dataDir, false, env(Map.of()));
+    TestServer s = new TestServer(dataDir, false, env(Map.of()), false);
     s.restart();
     return s;
   }
@@ -98,6 +118,9 @@ public final class TestServer implements AutoCloseable {
   /** The configuration the server runs with. */
   public ParleyConfig config() {
     try {
+      if (devMode) {
+        return new ConfigLoader(env).load(new ConfigOverrides(null, null, null, dataDir));
+      }
       Path yaml = dataDir.resolveSibling(dataDir.getFileName() + ".yaml");
       Files.writeString(yaml, "storage:\n  data_dir: " + dataDir + "\n");
       return new ConfigLoader(env).load(new ConfigOverrides(yaml, null, null, dataDir));
