@@ -103,14 +103,15 @@ class WebSocketFuzzIT {
   void deeplyNestedJsonAndInvalidUtf8AreAnsweredOrClosedCleanly() throws Exception {
     probe(true, "[".repeat(100_000).getBytes(StandardCharsets.UTF_8), true);
     probe(true, "{\"requestId\":1,\"ping\":".repeat(20_000).getBytes(StandardCharsets.UTF_8), true);
-    probe(true, new byte[] {'{', '"', (byte) 0xc3, (byte) 0x28, '"', ':', '1', '}'}, true);
+    Outcome invalidUtf8 = probe(true, new byte[] {'{', '"', (byte) 0xc3, (byte) 0x28, '"', ':', '1', '}'}, true);
+    assertThat(invalidUtf8.closeCode()).as("invalid UTF-8 in a text frame").isEqualTo(1007);
     probe(true, ("{\"requestId\":1" + "0".repeat(60_000) + "}").getBytes(StandardCharsets.UTF_8), true);
   }
 
   /** What became of one probe connection: the Ping after the input answered, or a close code. */
   private record Outcome(boolean answeredPing, int closeCode, List<ServerFrame> frames) {}
 
-  private void probe(boolean json, byte[] payload, boolean authenticated) throws Exception {
+  private Outcome probe(boolean json, byte[] payload, boolean authenticated) throws Exception {
     Map<String, String> headers =
         authenticated ? Map.of("Authorization", "Bearer " + server.token("mallory")) : Map.of();
     Outcome o;
@@ -140,6 +141,7 @@ class WebSocketFuzzIT {
     }
     assertThat(o.closeCode()).isNotEqualTo(CloseCodes.INTERNAL_ERROR);
     assertThat(currentLastSeq()).as("the group's log is unchanged").isEqualTo(lastSeq);
+    return o;
   }
 
   private static Outcome readUntilPongOrClose(RawWsClient c, boolean json) throws IOException {
