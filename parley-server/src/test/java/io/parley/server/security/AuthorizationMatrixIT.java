@@ -430,6 +430,34 @@ class AuthorizationMatrixIT {
     assertThat(forbidden.getError()).isEqualTo(nonexistent.getError());
   }
 
+  /**
+   * Sync's channel cursors name conversations by id: for a private channel the caller is not in,
+   * the answer is the same as for an id that does not exist (a bare "removed" delta, no events).
+   */
+  @ParameterizedTest(name = "Sync channel cursor as {0}: forbidden == nonexistent")
+  @org.junit.jupiter.params.provider.EnumSource(value = Who.class, names = {"NON_MEMBER", "REMOVED"})
+  void syncChannelCursorsRevealNothingAboutForeignChannels(Who who) {
+    Fixture real = fixture(Target.PRIVATE_CHANNEL);
+    String missing = "c_01JZZZZZZZZZZZZZZZZZZZZZZZ";
+    WsTestClient c = clients.get(who);
+    String cursor = ok(c, b -> b.setSync(Sync.newBuilder())).getSyncResult().getCursor();
+    io.parley.protocol.v1.ConversationDelta forbidden = channelDelta(c, cursor, real.conversationId());
+    io.parley.protocol.v1.ConversationDelta nonexistent = channelDelta(c, cursor, missing);
+    assertThat(forbidden.getEventsCount()).isZero();
+    assertThat(forbidden.toBuilder().setConversation(forbidden.getConversation().toBuilder().setId(missing)).build())
+        .isEqualTo(nonexistent);
+  }
+
+  private static io.parley.protocol.v1.ConversationDelta channelDelta(WsTestClient c, String cursor, String channelId) {
+    ServerFrame r =
+        ok(c, b -> b.setSync(Sync.newBuilder().setCursor(cursor)
+            .addChannelCursors(io.parley.protocol.v1.ConversationCursor.newBuilder().setConversationId(channelId))));
+    return r.getSyncResult().getDeltasList().stream()
+        .filter(d -> d.getConversation().getId().equals(channelId))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no delta for " + channelId + ": " + r));
+  }
+
   static Stream<Arguments> adminCells() {
     List<Arguments> cells = new ArrayList<>();
     for (AdminRow r : ADMIN_MATRIX) {
