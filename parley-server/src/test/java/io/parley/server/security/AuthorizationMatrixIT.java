@@ -6,11 +6,16 @@ import static io.parley.protocol.v1.ErrorCode.NOT_FOUND;
 import static io.parley.protocol.v1.ErrorCode.UNAUTHENTICATED;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.google.protobuf.ByteString;
 import io.parley.protocol.v1.AddMembers;
 import io.parley.protocol.v1.AddReaction;
 import io.parley.protocol.v1.Authenticate;
 import io.parley.protocol.v1.ClientFrame;
+import io.parley.protocol.v1.ConversationCursor;
+import io.parley.protocol.v1.ConversationDelta;
 import io.parley.protocol.v1.ConversationMetadata;
 import io.parley.protocol.v1.CreateChannel;
 import io.parley.protocol.v1.CreateGroup;
@@ -54,8 +59,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
 import java.util.function.UnaryOperator;
@@ -65,6 +74,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -353,9 +363,6 @@ class AuthorizationMatrixIT {
       miaSeq = ok(olivia, b -> b.setSendMessage(send(new Fixture(id, 0, 0)))).getSendResult().getSeq();
       maxSeq = ok(clients.get(Who.ADMIN), b -> b.setSendMessage(send(new Fixture(id, 0, 0)))).getSendResult().getSeq();
     }
-    if (target == Target.PUBLIC_CHANNEL) {
-      // "Not joined": the public channel's reader rows are about nora and remy, who are not members.
-    }
     return new Fixture(id, miaSeq, maxSeq);
   }
 
@@ -435,23 +442,23 @@ class AuthorizationMatrixIT {
    * the answer is the same as for an id that does not exist (a bare "removed" delta, no events).
    */
   @ParameterizedTest(name = "Sync channel cursor as {0}: forbidden == nonexistent")
-  @org.junit.jupiter.params.provider.EnumSource(value = Who.class, names = {"NON_MEMBER", "REMOVED"})
+  @EnumSource(value = Who.class, names = {"NON_MEMBER", "REMOVED"})
   void syncChannelCursorsRevealNothingAboutForeignChannels(Who who) {
     Fixture real = fixture(Target.PRIVATE_CHANNEL);
     String missing = "c_01JZZZZZZZZZZZZZZZZZZZZZZZ";
     WsTestClient c = clients.get(who);
     String cursor = ok(c, b -> b.setSync(Sync.newBuilder())).getSyncResult().getCursor();
-    io.parley.protocol.v1.ConversationDelta forbidden = channelDelta(c, cursor, real.conversationId());
-    io.parley.protocol.v1.ConversationDelta nonexistent = channelDelta(c, cursor, missing);
+    ConversationDelta forbidden = channelDelta(c, cursor, real.conversationId());
+    ConversationDelta nonexistent = channelDelta(c, cursor, missing);
     assertThat(forbidden.getEventsCount()).isZero();
     assertThat(forbidden.toBuilder().setConversation(forbidden.getConversation().toBuilder().setId(missing)).build())
         .isEqualTo(nonexistent);
   }
 
-  private static io.parley.protocol.v1.ConversationDelta channelDelta(WsTestClient c, String cursor, String channelId) {
+  private static ConversationDelta channelDelta(WsTestClient c, String cursor, String channelId) {
     ServerFrame r =
         ok(c, b -> b.setSync(Sync.newBuilder().setCursor(cursor)
-            .addChannelCursors(io.parley.protocol.v1.ConversationCursor.newBuilder().setConversationId(channelId))));
+            .addChannelCursors(ConversationCursor.newBuilder().setConversationId(channelId))));
     return r.getSyncResult().getDeltasList().stream()
         .filter(d -> d.getConversation().getId().equals(channelId))
         .findFirst()
@@ -544,11 +551,11 @@ class AuthorizationMatrixIT {
   @Test
   void clientMatrixCoversEveryRequestKind() {
     Fixture f = new Fixture("g_x", 1, 2);
-    java.util.Set<ClientFrame.RequestCase> covered = java.util.EnumSet.noneOf(ClientFrame.RequestCase.class);
+    Set<ClientFrame.RequestCase> covered = EnumSet.noneOf(ClientFrame.RequestCase.class);
     for (ClientRow r : CLIENT_MATRIX) {
       covered.add(r.request().apply(f, Who.MEMBER).apply(ClientFrame.newBuilder()).getRequestCase());
     }
-    java.util.Set<ClientFrame.RequestCase> all = java.util.EnumSet.allOf(ClientFrame.RequestCase.class);
+    Set<ClientFrame.RequestCase> all = EnumSet.allOf(ClientFrame.RequestCase.class);
     all.remove(ClientFrame.RequestCase.REQUEST_NOT_SET);
     assertThat(covered).containsAll(all);
   }
@@ -556,23 +563,23 @@ class AuthorizationMatrixIT {
   @Test
   void adminMatrixCoversEveryAdminRouteOfTheOpenApiDocument() throws Exception {
     Path openapi = Path.of(System.getProperty("user.dir")).resolveSibling("docs").resolve("openapi.yaml");
-    com.fasterxml.jackson.databind.JsonNode paths =
-        new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
+    JsonNode paths =
+        new ObjectMapper(new YAMLFactory())
             .readTree(openapi.toFile())
             .get("paths");
-    java.util.Set<String> documented = new java.util.TreeSet<>();
+    Set<String> documented = new TreeSet<>();
     paths.fieldNames().forEachRemaining(
         p -> {
           if (p.startsWith("/v1/admin/")) {
             paths.get(p).fieldNames().forEachRemaining(
                 m -> {
                   if (!m.equals("parameters")) {
-                    documented.add(m.toUpperCase(java.util.Locale.ROOT) + " " + p);
+                    documented.add(m.toUpperCase(Locale.ROOT) + " " + p);
                   }
                 });
           }
         });
-    java.util.Set<String> inMatrix = new java.util.TreeSet<>();
+    Set<String> inMatrix = new TreeSet<>();
     ADMIN_MATRIX.forEach(r -> inMatrix.add(r.method() + " " + r.path()));
     assertThat(inMatrix).isEqualTo(documented);
   }

@@ -20,6 +20,7 @@ import java.util.Base64;
 import java.util.List;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
 import net.jqwik.api.Example;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
@@ -123,6 +124,14 @@ class UpgradeHeaderFuzzIT {
   }
 
   @Example
+  void expectContinueGetsAnInterimAnswerThenTheRealOne() throws Exception {
+    List<Header> h = validHeaders();
+    h.add(new Header("Expect", "100-continue"));
+    assertThat(send(h)).isEqualTo(101);
+    assertServerUp();
+  }
+
+  @Example
   void aNonHttp1RequestLineIsRefusedInHttp11() throws Exception {
     for (String version : List.of("HTTP/2.0", "HTTP/9.9", "HTTP/0.9")) {
       try (Socket s = new Socket("127.0.0.1", server.port())) {
@@ -161,6 +170,20 @@ class UpgradeHeaderFuzzIT {
         statusLine = readLine(s.getInputStream());
       } catch (SocketException e) {
         return -1;
+      }
+      if (statusLine != null && statusLine.startsWith("HTTP/1.1 100 ")) {
+        // "Expect: 100-continue": an interim answer, then the server waits for the promised body
+        // until the final answer, or until timeouts.handshake (10 s) closes the connection.
+        String header;
+        do {
+          header = readLine(s.getInputStream());
+        } while (header != null && !header.isEmpty());
+        s.setSoTimeout(25_000);
+        try {
+          statusLine = readLine(s.getInputStream());
+        } catch (SocketException e) {
+          return -1;
+        }
       }
       if (statusLine == null) {
         return -1;
@@ -231,17 +254,17 @@ class UpgradeHeaderFuzzIT {
             "Bearer ", "Bearer x.y.z", "Bearer " + "A".repeat(3000), "dGhlIHNhbXBsZSBub25jZQ==", "====",
             "a".repeat(9000));
     Arbitrary<Mutation> replaceValue =
-        net.jqwik.api.Combinators.combine(index, Arbitraries.oneOf(anyText, interestingValue))
+        Combinators.combine(index, Arbitraries.oneOf(anyText, interestingValue))
             .as((i, v) -> h -> { if (i < h.size()) h.set(i, new Header(h.get(i).name(), v)); });
     Arbitrary<Mutation> replaceName =
-        net.jqwik.api.Combinators.combine(index, Arbitraries.oneOf(token, anyText))
+        Combinators.combine(index, Arbitraries.oneOf(token, anyText))
             .as((i, n) -> h -> { if (i < h.size()) h.set(i, new Header(n, h.get(i).value())); });
     Arbitrary<Mutation> drop = index.map(i -> h -> { if (i < h.size()) h.remove((int) i); });
     Arbitrary<Mutation> duplicate =
-        net.jqwik.api.Combinators.combine(index, interestingValue)
+        Combinators.combine(index, interestingValue)
             .as((i, v) -> h -> { if (i < h.size()) h.add(new Header(h.get(i).name(), v)); });
     Arbitrary<Mutation> add =
-        net.jqwik.api.Combinators.combine(
+        Combinators.combine(
                 Arbitraries.oneOf(token, Arbitraries.of("Authorization", "Origin", "Sec-WebSocket-Extensions",
                     "Content-Length", "Transfer-Encoding", "Expect", "Cookie")),
                 Arbitraries.oneOf(anyText, interestingValue, Arbitraries.of("chunked", "100-continue",

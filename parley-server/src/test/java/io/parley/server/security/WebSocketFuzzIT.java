@@ -2,6 +2,7 @@ package io.parley.server.security;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import io.parley.protocol.v1.ClientFrame;
@@ -65,7 +66,7 @@ class WebSocketFuzzIT {
                         .setConversationId(groupId)
                         .setClientMsgId("m1")
                         .setContentType("text/plain")
-                        .setBody(com.google.protobuf.ByteString.copyFromUtf8("hi"))));
+                        .setBody(ByteString.copyFromUtf8("hi"))));
     assertThat(sent.hasSendResult()).as("%s", sent).isTrue();
     lastSeq = currentLastSeq();
     seeds = FrameSeeds.all(groupId, "alice");
