@@ -19,12 +19,13 @@ import net.jqwik.api.Assume;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
 
 /**
  * Whatever a caller sends as the body of a route that reads one, the admin API answers with a JSON
  * reply below 500: garbage is a 4xx error with the error shape, never an escaping exception or an
- * internal error.
+ * internal error. Deep nesting, huge numbers and invalid UTF-8 are 400 {@code BAD_REQUEST}.
  */
 class AdminBodyPropertyTest {
   private static final ObjectMapper PLAIN = new ObjectMapper();
@@ -98,6 +99,74 @@ class AdminBodyPropertyTest {
       assertThat(reply.status()).isEqualTo(400);
       assertThat(AdminHarness.json(reply).get("code").asText()).isEqualTo("BAD_REQUEST");
     }
+  }
+
+  @Property(tries = 60)
+  void deeplyNestedBodiesAreBadRequests(
+      @ForAll("routes") String route,
+      @ForAll @IntRange(min = 1_001, max = 100_000) int depth,
+      @ForAll("openers") String opener) {
+    String body = "{\"user_id\":" + opener.repeat(depth);
+    HttpReply reply = send(route, body.getBytes(StandardCharsets.UTF_8));
+    assertThat(reply.status()).isEqualTo(400);
+    assertThat(AdminHarness.json(reply).get("code").asText()).isEqualTo("BAD_REQUEST");
+  }
+
+  @Property(tries = 100)
+  void hugeNumbersAreBadRequests(
+      @ForAll("routes") String route,
+      @ForAll("numberFields") String field,
+      @ForAll("hugeNumbers") String number) {
+    HttpReply reply = send(route, ("{\"" + field + "\":" + number + "}").getBytes(StandardCharsets.UTF_8));
+    assertThat(reply.status()).isEqualTo(400);
+    assertThat(AdminHarness.json(reply).get("code").asText()).isEqualTo("BAD_REQUEST");
+  }
+
+  @Property(tries = 100)
+  void invalidUtf8InStringsIsABadRequest(
+      @ForAll("routes") String route, @ForAll("invalidUtf8") byte[] bad) {
+    byte[] prefix = "{\"display_name\":\"".getBytes(StandardCharsets.UTF_8);
+    byte[] body = new byte[prefix.length + bad.length + 2];
+    System.arraycopy(prefix, 0, body, 0, prefix.length);
+    System.arraycopy(bad, 0, body, prefix.length, bad.length);
+    body[body.length - 2] = '"';
+    body[body.length - 1] = '}';
+    HttpReply reply = send(route, body);
+    assertThat(reply.status()).isEqualTo(400);
+    assertThat(AdminHarness.json(reply).get("code").asText()).isEqualTo("BAD_REQUEST");
+  }
+
+  @Provide
+  Arbitrary<String> openers() {
+    return Arbitraries.of("[", "{\"a\":", "[{\"b\":");
+  }
+
+  @Provide
+  Arbitrary<String> numberFields() {
+    return Arbitraries.of("ttl_seconds", "reply_to_seq");
+  }
+
+  @Provide
+  Arbitrary<String> hugeNumbers() {
+    return Arbitraries.oneOf(
+        Arbitraries.integers().between(20, 5_000).map(n -> "9".repeat(n)),
+        Arbitraries.integers().between(309, 100_000).map(e -> "1e" + e),
+        Arbitraries.integers().between(1_001, 20_000).map(n -> "1." + "1".repeat(n)),
+        Arbitraries.of("-9223372036854775809", "18446744073709551616", "1e400", "-1e400", "NaN", "Infinity"));
+  }
+
+  @Provide
+  Arbitrary<byte[]> invalidUtf8() {
+    // Lone continuation bytes, truncated sequences, overlong encodings, surrogates, 0xFE/0xFF.
+    return Arbitraries.of(
+        new byte[] {(byte) 0x80},
+        new byte[] {(byte) 0xc3},
+        new byte[] {(byte) 0xe2, (byte) 0x82},
+        new byte[] {(byte) 0xc0, (byte) 0xaf},
+        new byte[] {(byte) 0xed, (byte) 0xa0, (byte) 0x80},
+        new byte[] {(byte) 0xfe},
+        new byte[] {(byte) 0xff, (byte) 0xff},
+        new byte[] {(byte) 0xf8, (byte) 0x88, (byte) 0x80, (byte) 0x80, (byte) 0x80});
   }
 
   @Provide

@@ -135,13 +135,18 @@ public final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
 
   private void serve(ChannelHandlerContext ctx, FullHttpRequest req) {
     busy = true;
-    HttpVersion version = req.protocolVersion();
+    // Netty parses any "HTTP/x.y"; replies are HTTP/1.x whatever version the client claims.
+    boolean http1 = req.protocolVersion().majorVersion() == 1;
+    HttpVersion version = http1 ? req.protocolVersion() : HttpVersion.HTTP_1_1;
     boolean keepAlive = HttpUtil.isKeepAlive(req);
     boolean head = HttpMethod.HEAD.equals(req.method());
     CompletableFuture<HttpReply> reply;
     try {
       if (!req.decoderResult().isSuccess()) {
         reply = done(HttpResponses.error(400, "BAD_REQUEST", "malformed HTTP request"));
+        keepAlive = false;
+      } else if (!http1) {
+        reply = done(HttpResponses.error(400, "BAD_REQUEST", "only HTTP/1.0 and HTTP/1.1 are served"));
         keepAlive = false;
       } else {
         QueryStringDecoder uri = new QueryStringDecoder(req.uri());

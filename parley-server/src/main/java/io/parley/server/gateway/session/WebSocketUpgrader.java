@@ -28,6 +28,7 @@ import io.parley.server.gateway.ws.Subprotocol;
 import io.parley.server.limits.ClientAddresses;
 import io.parley.server.limits.ConnectionLimiter;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -39,7 +40,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Upgrades {@code GET /v1/ws} to a Parley WebSocket session.
  *
- * <p>The request must offer {@code parley.v1.proto} or {@code parley.v1.json} in {@code
+ * <p>The request must be an RFC 6455 upgrade: {@code Sec-WebSocket-Version: 13} (else 426 with
+ * {@code Sec-WebSocket-Version: 13}) and a {@code Sec-WebSocket-Key} that is a base64-encoded
+ * 16-byte nonce (else 400). It must offer {@code parley.v1.proto} or {@code parley.v1.json} in {@code
  * Sec-WebSocket-Protocol} (the first one offered that the server supports is chosen); otherwise it
  * is refused with HTTP 400 and a JSON body naming the supported subprotocols. An optional {@code
  * Authorization: Bearer <jwt>} header is verified <em>before</em> the upgrade (reading pauses
@@ -61,6 +64,8 @@ public final class WebSocketUpgrader implements HttpUpgrade {
 
   /** The WebSocket endpoint's path. */
   public static final String PATH = "/v1/ws";
+
+  private static final String SUPPORTED_VERSION = "13";
 
   /** Pipeline names of the handlers added by the upgrade. */
   public static final String UTF8 = "ws-utf8";
@@ -87,6 +92,16 @@ public final class WebSocketUpgrader implements HttpUpgrade {
       return reply(
           HttpResponses.error(
               400, ErrorCode.BAD_REQUEST.name(), "expected a WebSocket upgrade request (Upgrade: websocket)"));
+    }
+    if (!SUPPORTED_VERSION.equals(req.headers().get(HttpHeaderNames.SEC_WEBSOCKET_VERSION, "").trim())) {
+      return reply(unsupportedVersion());
+    }
+    if (!validKey(req.headers().get(HttpHeaderNames.SEC_WEBSOCKET_KEY))) {
+      return reply(
+          HttpResponses.error(
+              400,
+              ErrorCode.BAD_REQUEST.name(),
+              "Sec-WebSocket-Key must be the base64 encoding of 16 random bytes"));
     }
     Optional<Subprotocol> subprotocol = Subprotocol.select(offeredSubprotocols(req.headers()));
     if (subprotocol.isEmpty()) {
@@ -165,8 +180,7 @@ public final class WebSocketUpgrader implements HttpUpgrade {
           new WebSocketServerHandshakerFactory(url, subprotocol.wireName(), decoderConfig)
               .newHandshaker(request);
       if (handshaker == null) {
-        HttpReply r = HttpResponses.error(426, ErrorCode.BAD_REQUEST.name(), "unsupported WebSocket version; use 13");
-        return new HttpReply(r.status(), r.contentType(), r.body(), Map.of("Sec-WebSocket-Version", "13"));
+        return unsupportedVersion();
       }
       ConnectionLimiter.Slot slot =
           ctx.connections().tryOpen(ClientAddresses.keyOf(ch.remoteAddress()));
@@ -213,6 +227,30 @@ public final class WebSocketUpgrader implements HttpUpgrade {
       return HttpResponses.error(400, ErrorCode.BAD_REQUEST.name(), "invalid WebSocket handshake: " + e.getMessage());
     } finally {
       request.release();
+    }
+  }
+
+  /**
+   * 426 naming the one version spoken. Netty's handshaker factory would also accept the drafts
+   * 7 and 8 and, without the header, the pre-RFC hixie-76 handshake with its different framing;
+   * only RFC 6455 (version 13) is specified and tested, so everything else is refused up front.
+   */
+  private static HttpReply unsupportedVersion() {
+    HttpReply r =
+        HttpResponses.error(426, ErrorCode.BAD_REQUEST.name(), "unsupported WebSocket version; use 13");
+    return new HttpReply(
+        r.status(), r.contentType(), r.body(), Map.of("Sec-WebSocket-Version", SUPPORTED_VERSION));
+  }
+
+  /** RFC 6455 section 4.1: the key is a base64-encoded 16-byte nonce (24 characters). */
+  private static boolean validKey(String key) {
+    if (key == null || key.trim().length() != 24) {
+      return false;
+    }
+    try {
+      return Base64.getDecoder().decode(key.trim()).length == 16;
+    } catch (IllegalArgumentException e) {
+      return false;
     }
   }
 

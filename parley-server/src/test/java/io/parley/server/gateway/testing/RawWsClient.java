@@ -46,6 +46,13 @@ public final class RawWsClient implements AutoCloseable {
 
   /** Sends an upgrade request for /v1/ws and reads the response head (and body, if refused). */
   public static RawWsClient open(int port, List<String> subprotocols, int receiveBufferBytes) throws IOException {
+    return open(port, subprotocols, receiveBufferBytes, Map.of());
+  }
+
+  /** As {@link #open(int, List, int)}, with extra request headers (e.g. Authorization). */
+  public static RawWsClient open(
+      int port, List<String> subprotocols, int receiveBufferBytes, Map<String, String> extraHeaders)
+      throws IOException {
     Socket s = new Socket();
     if (receiveBufferBytes > 0) {
       s.setReceiveBufferSize(receiveBufferBytes);
@@ -63,6 +70,7 @@ public final class RawWsClient implements AutoCloseable {
     if (!subprotocols.isEmpty()) {
       req.append("Sec-WebSocket-Protocol: ").append(String.join(", ", subprotocols)).append("\r\n");
     }
+    extraHeaders.forEach((k, v) -> req.append(k).append(": ").append(v).append("\r\n"));
     req.append("\r\n");
     s.getOutputStream().write(req.toString().getBytes(StandardCharsets.US_ASCII));
     DataInputStream in = new DataInputStream(new BufferedInputStream(s.getInputStream()));
