@@ -306,7 +306,10 @@ class AuthorizationMatrixIT {
 
   @BeforeAll
   static void start() throws Exception {
-    server = TestServer.start();
+    // The matrix exercises hundreds of joins and sends from a handful of users within seconds;
+    // rate limits have their own tests (limits/RateLimitsIT) and would only turn cells into
+    // RATE_LIMITED here.
+    server = TestServer.start(Map.of("PARLEY_RATE_LIMITS_ENABLED", "false"));
     for (Who w : Who.values()) {
       if (w != Who.ANONYMOUS) {
         clients.put(w, WsTestClient.authenticated(server.port(), server.token(w.user), w.user + "-d"));
