@@ -1,5 +1,6 @@
 package io.parley.server.bench;
 
+import io.parley.server.core.ProcessStats;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -12,7 +13,8 @@ import org.HdrHistogram.Histogram;
  * {@code connections}: opens {@code count} authenticated connections that then stay idle for the
  * measurement window. Reports the connect time (TCP connect to {@code Authenticated}), the connect
  * rate, how many connections survived the window, and, for a local server given by pid, its
- * resident memory before and after (the difference per connection is the cost of an idle one).
+ * resident memory before and after (the difference per connection is the cost of an idle one):
+ * from {@code /proc} for a local server given by pid, else from its {@code /metrics}.
  */
 public final class ConnectionsScenario {
   private ConnectionsScenario() {}
@@ -27,11 +29,11 @@ public final class ConnectionsScenario {
     List<String> users = MessagingScenario.ids(settings.userPrefix() + "c", count);
     List<String> tokens = new TokenSource(settings.server(), settings.adminKey()).tokens(users);
     Histogram connect = new ConcurrentHistogram(3);
-    long pid = settings.serverPid();
+    ServerProbe server = new ServerProbe(settings);
     BenchReport report = new BenchReport();
     try (BenchClients clients =
         new BenchClients(settings.webSocket(), settings.sourcesFor(count), settings.threads())) {
-      long rssBefore = pid > 0 ? ProcessStats.rssBytes(pid) : -1;
+      long rssBefore = server.rssBytes();
       long t0 = System.nanoTime();
       List<BenchConnection> connections = new ArrayList<>();
       Traffic idle = new Traffic(Long.BYTES, 1);
@@ -39,14 +41,14 @@ public final class ConnectionsScenario {
         connections.addAll(clients.open(tokens, idle, nanos -> connect.recordValue(nanos / 1000)));
         long openNanos = System.nanoTime() - t0;
         Thread.sleep(settings.warmup().toMillis());
-        long rssAfter = pid > 0 ? ProcessStats.rssBytes(pid) : -1;
-        long serverCpu0 = pid > 0 ? ProcessStats.cpuNanos(pid) : -1;
+        long rssAfter = server.rssBytes();
+        long serverCpu0 = server.cpuNanos();
         long ownCpu0 = ProcessStats.ownCpuNanos();
         long w0 = System.nanoTime();
         Thread.sleep(settings.duration().toMillis());
         long window = System.nanoTime() - w0;
         long open = connections.stream().filter(BenchConnection::isOpen).count();
-        long rssEnd = pid > 0 ? ProcessStats.rssBytes(pid) : -1;
+        long rssEnd = server.rssBytes();
 
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("scenario", "connections");
@@ -59,12 +61,14 @@ public final class ConnectionsScenario {
         row.put("connect_p99_ms", connect.getValueAtPercentile(99) / 1000.0);
         row.put("connect_max_ms", connect.getMaxValue() / 1000.0);
         row.put("idle_window_s", window / 1e9);
-        if (pid > 0) {
+        if (rssBefore > 0 && rssAfter > 0) {
           row.put("server_rss_before_mib", rssBefore / 1048576.0);
           row.put("server_rss_after_mib", rssAfter / 1048576.0);
           row.put("server_rss_end_mib", rssEnd / 1048576.0);
           row.put("server_rss_per_connection_kib", (rssAfter - rssBefore) / 1024.0 / count);
-          row.put("server_cpu_idle_cores", (ProcessStats.cpuNanos(pid) - serverCpu0) / (double) window);
+        }
+        if (serverCpu0 >= 0) {
+          row.put("server_cpu_idle_cores", (server.cpuNanos() - serverCpu0) / (double) window);
         }
         row.put("generator_cpu_idle_cores", (ProcessStats.ownCpuNanos() - ownCpu0) / (double) window);
         row.put("pass", open == count);

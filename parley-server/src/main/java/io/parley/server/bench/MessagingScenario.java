@@ -2,6 +2,7 @@ package io.parley.server.bench;
 
 import io.parley.protocol.v1.ClientFrame;
 import io.parley.protocol.v1.ServerFrame;
+import io.parley.server.core.ProcessStats;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

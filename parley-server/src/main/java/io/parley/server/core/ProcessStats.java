@@ -1,4 +1,4 @@
-package io.parley.server.bench;
+package io.parley.server.core;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
