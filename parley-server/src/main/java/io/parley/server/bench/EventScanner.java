@@ -54,7 +54,7 @@ final class EventScanner {
       if (field == SERVER_FRAME_REQUEST_ID && type == VARINT) {
         return varint(buf, pos);
       }
-      skip(buf, pos, type);
+      skip(buf, pos, type, end);
     }
     return 0;
   }
@@ -68,15 +68,15 @@ final class EventScanner {
       int field = (int) (tag >>> 3);
       int type = (int) (tag & 7);
       if (type == LEN && field == SERVER_FRAME_EVENT) {
-        int length = (int) varint(buf, pos);
+        int length = length(buf, pos, end);
         event(buf, pos[0], pos[0] + length);
         pos[0] += length;
       } else if (type == LEN && field == SERVER_FRAME_EVENT_BATCH) {
-        int length = (int) varint(buf, pos);
+        int length = length(buf, pos, end);
         batch(buf, pos[0], pos[0] + length);
         pos[0] += length;
       } else {
-        skip(buf, pos, type);
+        skip(buf, pos, type, end);
       }
     }
   }
@@ -87,11 +87,11 @@ final class EventScanner {
       long tag = varint(buf, pos);
       int type = (int) (tag & 7);
       if (type == LEN && (tag >>> 3) == BATCH_EVENTS) {
-        int length = (int) varint(buf, pos);
+        int length = length(buf, pos, to);
         event(buf, pos[0], pos[0] + length);
         pos[0] += length;
       } else {
-        skip(buf, pos, type);
+        skip(buf, pos, type, to);
       }
     }
   }
@@ -107,26 +107,29 @@ final class EventScanner {
       int field = (int) (tag >>> 3);
       int type = (int) (tag & 7);
       if (field == EVENT_CONVERSATION_ID && type == LEN) {
-        int length = (int) varint(buf, pos);
+        int length = length(buf, pos, to);
         conversation = conversationId(buf, pos[0], length);
         pos[0] += length;
       } else if (field == EVENT_SEQ && type == VARINT) {
         seq = varint(buf, pos);
       } else if (field == EVENT_MESSAGE_POSTED && type == LEN) {
-        int length = (int) varint(buf, pos);
+        int length = length(buf, pos, to);
         int postedEnd = pos[0] + length;
+        // proto3 omits an empty body: a posted message without one has a body of length 0.
+        bodyAt = postedEnd;
+        bodyLength = 0;
         while (pos[0] < postedEnd) {
           long t = varint(buf, pos);
           if ((t >>> 3) == POSTED_BODY && (t & 7) == LEN) {
-            bodyLength = (int) varint(buf, pos);
+            bodyLength = length(buf, pos, postedEnd);
             bodyAt = pos[0];
             pos[0] += bodyLength;
           } else {
-            skip(buf, pos, (int) (t & 7));
+            skip(buf, pos, (int) (t & 7), postedEnd);
           }
         }
       } else {
-        skip(buf, pos, type);
+        skip(buf, pos, type, to);
       }
     }
     sink.event(conversation, seq, buf, bodyAt, bodyLength);
@@ -165,13 +168,22 @@ final class EventScanner {
     throw new IllegalArgumentException("malformed varint in a server frame");
   }
 
-  private static void skip(ByteBuf buf, int[] pos, int type) {
+  /** Reads a length prefix that must fit between the position and {@code end}. */
+  private static int length(ByteBuf buf, int[] pos, int end) {
+    long length = varint(buf, pos);
+    if (length < 0 || length > end - pos[0]) {
+      throw new IllegalArgumentException("length " + length + " runs past the end of a server frame");
+    }
+    return (int) length;
+  }
+
+  private static void skip(ByteBuf buf, int[] pos, int type, int end) {
     switch (type) {
       case VARINT -> varint(buf, pos);
       case I64 -> pos[0] += 8;
       case LEN -> {
-        long length = varint(buf, pos);
-        pos[0] += (int) length;
+        int length = length(buf, pos, end);
+        pos[0] += length;
       }
       case I32 -> pos[0] += 4;
       default -> throw new IllegalArgumentException("unsupported wire type " + type + " in a server frame");
