@@ -2,7 +2,6 @@ package io.parley.server;
 
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.FunctionTimer;
-import java.util.concurrent.TimeUnit;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -12,6 +11,8 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.parley.server.store.CommitStats;
+import io.parley.server.core.ProcessStats;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Registers process-wide meters that belong to no single module: JVM and process metrics, and the
@@ -29,6 +30,13 @@ final class ServerMetrics {
     @SuppressWarnings("resource") // lives as long as the registry; closed with the process
     JvmGcMetrics gc = new JvmGcMetrics();
     gc.bindTo(registry);
+    // Micrometer has no resident-memory meter; RSS is what an operator sizes a node by (and what
+    // `parley bench connections` divides by the connection count when the server is not local).
+    long pid = ProcessHandle.current().pid();
+    Gauge.builder("process_resident_memory_bytes", () -> ProcessStats.rssBytes(pid))
+        .description("Resident set size of the server process (Linux /proc; -1 elsewhere)")
+        .baseUnit("bytes")
+        .register(registry);
   }
 
   static void bindStore(MeterRegistry registry, CommitStats store) {

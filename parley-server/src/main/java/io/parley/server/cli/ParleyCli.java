@@ -1,5 +1,6 @@
 package io.parley.server.cli;
 
+import io.parley.server.bench.BenchCommand;
 import io.parley.server.config.ConfigException;
 import io.parley.server.config.Durations;
 import java.io.PrintWriter;
@@ -13,7 +14,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * The {@code parley} command line (the shaded jar's main class): {@code server}, {@code token},
- * {@code config init}, {@code version}, {@code help}.
+ * {@code config init}, {@code version}, {@code bench}, {@code help}.
  *
  * <p>Exit status: 0 success; 2 usage or configuration error (a clear message, no stack trace); 1 any
  * other failure.
@@ -30,7 +31,8 @@ import picocli.CommandLine.Spec;
       "  parley server               development mode, demo at http://localhost:8080/",
       "  parley token --user alice   mint a development token",
       "  parley config init > parley.yaml",
-      "  parley server --config parley.yaml"
+      "  parley server --config parley.yaml",
+      "  parley bench fanout         load generator (see docs/benchmarks.md)"
     })
 public final class ParleyCli implements Callable<Integer> {
   /** Status of a usage or configuration error. */
@@ -63,6 +65,7 @@ public final class ParleyCli implements Callable<Integer> {
     cli.addSubcommand("token", new TokenCommand(environment));
     cli.addSubcommand("config", new ConfigCommand());
     cli.addSubcommand("version", new VersionCommand());
+    cli.addSubcommand("bench", new BenchCommand());
     cli.registerConverter(Duration.class, Durations::parse);
     cli.setOut(out);
     cli.setErr(err);
