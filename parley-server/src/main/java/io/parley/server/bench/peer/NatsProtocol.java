@@ -21,7 +21,10 @@ public final class NatsProtocol {
   /** Largest message payload accepted (the server's default max_payload is 1 MiB). */
   public static final int MAX_PAYLOAD = 1 << 20;
 
-  /** Sent first: no echo of our own publishes to ourselves? Echo stays on, as members receive. */
+  /**
+   * Sent first; the PING's PONG says the session is up. Echo stays on (the default): publishers
+   * are members of their groups and receive their own messages, as in Parley.
+   */
   public static final String CONNECT =
       "CONNECT {\"verbose\":false,\"pedantic\":false,\"headers\":false,\"name\":\"parley-bench\"}\r\nPING\r\n";
 

@@ -32,6 +32,8 @@ public final class PeerConnection extends SimpleChannelInboundHandler<WebSocketF
   private final CompletableFuture<PeerConnection> ready = new CompletableFuture<>();
   private final NatsProtocol nats;
   private CompletableFuture<Void> joined;
+  /** Socket.IO joins not yet acknowledged. */
+  private int pendingAcks;
   private byte[] scratch = new byte[1024];
   private Channel channel;
   private volatile boolean open;
@@ -122,8 +124,6 @@ public final class PeerConnection extends SimpleChannelInboundHandler<WebSocketF
             });
     return done;
   }
-
-  private int pendingAcks;
 
   private static long sid(String group) {
     return group.hashCode() & 0x7fffffffL;
