@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import io.parley.server.bench.peer.PeerDialect;
 import java.util.function.Consumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -212,6 +213,17 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--publishers", paramLabel = "P", defaultValue = "10", description = "publishing connections (default ${DEFAULT-VALUE})")
     int publishers;
 
+    @Option(
+        names = "--dialect",
+        paramLabel = "DIALECT",
+        defaultValue = "parley",
+        converter = DialectConverter.class,
+        description = {
+          "server to measure: parley, socketio (a Socket.IO 4 rooms server such as bench/peers/socketio-server.js;",
+          "--server is its http://host:port) or nats (nats-server's WebSocket listener) (default ${DEFAULT-VALUE})"
+        })
+    PeerDialect dialect;
+
     @Mixin LoadOptions load;
 
     @Override
@@ -221,7 +233,24 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     BenchReport run(BenchSettings settings, Consumer<Map<String, Object>> onRow) throws Exception {
-      return MessagingScenario.run(settings, new FanoutShape(groups, members, publishers), load.load(100), onRow);
+      FanoutShape shape = new FanoutShape(groups, members, publishers);
+      if (dialect != PeerDialect.PARLEY) {
+        return PeerFanoutScenario.run(settings, dialect, shape, load.load(100), onRow);
+      }
+      return MessagingScenario.run(settings, shape, load.load(100), onRow);
+    }
+  }
+
+  /** Reads {@code --dialect} case-insensitively. */
+  static final class DialectConverter implements picocli.CommandLine.ITypeConverter<PeerDialect> {
+    @Override
+    public PeerDialect convert(String value) {
+      try {
+        return PeerDialect.valueOf(value.toUpperCase(java.util.Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new picocli.CommandLine.TypeConversionException(
+            "unknown dialect '" + value + "' (parley, socketio or nats)");
+      }
     }
   }
 

@@ -180,7 +180,7 @@ public final class MessagingScenario {
     return row;
   }
 
-  private static void putLatency(Map<String, Object> row, String name, Histogram h) {
+  static void putLatency(Map<String, Object> row, String name, Histogram h) {
     if (h.getTotalCount() == 0) {
       return;
     }
