@@ -52,6 +52,12 @@ public final class ChatMain implements Callable<Integer> {
       description = "the server's base URL (http or https; default: ${DEFAULT-VALUE})")
   URI server;
 
+  @Option(
+      names = "--page-size",
+      defaultValue = "" + ChatSession.DEFAULT_PAGE_SIZE,
+      description = "events shown by /open and each /history (default: ${DEFAULT-VALUE})")
+  int pageSize;
+
   private ChatMain() {}
 
   public static void main(String[] args) {
@@ -75,7 +81,7 @@ public final class ChatMain implements Callable<Integer> {
         identity.token != null
             ? reason -> CompletableFuture.completedFuture(identity.token)
             : new DevTokenProvider(server, identity.user);
-    return new ChatSession(webSocketUri(server), tokens, out).run(System.in);
+    return new ChatSession(webSocketUri(server), tokens, out, pageSize).run(System.in);
   }
 
   /** {@code http://host:port} → {@code ws://host:port/v1/ws}; {@code https} → {@code wss}. */

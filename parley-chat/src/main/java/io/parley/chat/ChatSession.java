@@ -47,12 +47,13 @@ import java.util.concurrent.TimeUnit;
  * PrintStream}'s own locking.
  */
 public final class ChatSession implements ParleyListener {
-  /** Events shown by {@code /open} and each {@code /history}. */
-  static final int PAGE = 20;
+  /** Events shown by {@code /open} and each {@code /history} unless configured otherwise. */
+  public static final int DEFAULT_PAGE_SIZE = 20;
 
   private static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(30);
 
   private final PrintStream out;
+  private final int pageSize;
   private final ParleyClient client;
   /** Display names of the conversations seen so far, by id (for notices about other ones). */
   private final Map<String, String> labels = new ConcurrentHashMap<>();
@@ -66,9 +67,14 @@ public final class ChatSession implements ParleyListener {
    * @param webSocketUri the server's WebSocket endpoint, e.g. {@code ws://localhost:8080/v1/ws}
    * @param tokens supplies the user's tokens
    * @param out where the session prints
+   * @param pageSize events shown by {@code /open} and each {@code /history}
    */
-  public ChatSession(URI webSocketUri, TokenProvider tokens, PrintStream out) {
+  public ChatSession(URI webSocketUri, TokenProvider tokens, PrintStream out, int pageSize) {
+    if (pageSize < 1) {
+      throw new IllegalArgumentException("page size must be >= 1, got " + pageSize);
+    }
     this.out = out;
+    this.pageSize = pageSize;
     this.client =
         ParleyClient.builder()
             .uri(webSocketUri)
@@ -208,18 +214,19 @@ public final class ChatSession implements ParleyListener {
     out.println(
         "── " + label(c) + " [" + c.getId() + "] · " + c.getUnreadCount() + " unread"
             + " · /history for older, /read to mark read");
-    HistoryPage page = await(client.history(c.getId(), 0, Direction.DIRECTION_BACKWARD, PAGE));
+    HistoryPage page = await(client.history(c.getId(), 0, Direction.DIRECTION_BACKWARD, pageSize));
     printPage(page);
   }
 
   private void history() {
     String conversation = requireOpen();
     long before = oldestShown;
-    if (before == 1) {
+    // 0: nothing shown yet (asking from 0 would return the newest page again), 1: at the start.
+    if (before <= 1) {
       out.println("(beginning of the conversation)");
       return;
     }
-    HistoryPage page = await(client.history(conversation, before, Direction.DIRECTION_BACKWARD, PAGE));
+    HistoryPage page = await(client.history(conversation, before, Direction.DIRECTION_BACKWARD, pageSize));
     if (page.getEventsCount() == 0) {
       out.println("(beginning of the conversation)");
       return;
@@ -301,7 +308,8 @@ public final class ChatSession implements ParleyListener {
   @Override
   public void onTyping(TypingNotice notice) {
     if (notice.getTyping() && !notice.getUserId().equals(client.userId())) {
-      out.println(notice.getUserId() + " is typing…" + elsewhere(notice.getConversationId()));
+      elsewhere(notice.getConversationId())
+          .thenAccept(where -> out.println(notice.getUserId() + " is typing…" + where));
     }
   }
 
@@ -309,9 +317,11 @@ public final class ChatSession implements ParleyListener {
   public void onReceipt(ReceiptNotice notice) {
     if (notice.getKind() == ReceiptKind.RECEIPT_KIND_READ
         && !notice.getUserId().equals(client.userId())) {
-      out.println(
-          "✓✓ read by " + notice.getUserId() + " up to #" + notice.getSeq()
-              + elsewhere(notice.getConversationId()));
+      elsewhere(notice.getConversationId())
+          .thenAccept(
+              where ->
+                  out.println(
+                      "✓✓ read by " + notice.getUserId() + " up to #" + notice.getSeq() + where));
     }
   }
 
@@ -380,8 +390,26 @@ public final class ChatSession implements ParleyListener {
     labels.put(c.getId(), label(c));
   }
 
-  private String elsewhere(String conversationId) {
-    return conversationId.equals(openId) ? "" : " (in " + labels.getOrDefault(conversationId, conversationId) + ")";
+  /**
+   * "" for the open conversation, else " (in @bob)"; a conversation not seen yet (e.g. one another
+   * member just created) is looked up first, so the notice names it rather than its id.
+   */
+  private CompletableFuture<String> elsewhere(String conversationId) {
+    if (conversationId.equals(openId)) {
+      return CompletableFuture.completedFuture("");
+    }
+    String known = labels.get(conversationId);
+    if (known != null) {
+      return CompletableFuture.completedFuture(" (in " + known + ")");
+    }
+    return client
+        .getConversation(conversationId)
+        .thenApply(
+            c -> {
+              remember(c);
+              return " (in " + label(c) + ")";
+            })
+        .exceptionally(e -> " (in " + conversationId + ")");
   }
 
   /** "@bob" for a direct chat, else the title (or the id when untitled). */

@@ -31,6 +31,10 @@ final class Terminal implements AutoCloseable {
   private final CompletableFuture<Integer> exit = new CompletableFuture<>();
 
   Terminal(URI server, String user) {
+    this(server, user, ChatSession.DEFAULT_PAGE_SIZE);
+  }
+
+  Terminal(URI server, String user, int pageSize) {
     this.user = user;
     PipedInputStream stdin;
     try {
@@ -40,7 +44,8 @@ final class Terminal implements AutoCloseable {
     }
     PrintStream stdout = new PrintStream(screen, true, StandardCharsets.UTF_8);
     ChatSession session =
-        new ChatSession(ChatMain.webSocketUri(server), new DevTokenProvider(server, user), stdout);
+        new ChatSession(
+            ChatMain.webSocketUri(server), new DevTokenProvider(server, user), stdout, pageSize);
     Thread thread =
         new Thread(
             () -> {

@@ -42,7 +42,7 @@ class TwoUserChatIT {
       String conversationId = alice.awaitMatch("── @bob \\[([^\\]]+)\\] · 0 unread");
 
       alice.type("/typing");
-      bob.awaitShown("alice is typing…");
+      bob.awaitShown("alice is typing… (in @alice)");
 
       alice.type("hello bob");
       String seq = alice.awaitMatch("#(\\d+) alice: hello bob");
@@ -80,6 +80,43 @@ class TwoUserChatIT {
       assertThat(alice.awaitExit()).isZero();
       assertThat(bob.awaitExit()).isZero();
       assertThat(alice.screen()).endsWith("bye" + System.lineSeparator());
+    }
+  }
+
+  @Test
+  void groupMessagesNotifyMembersAndHistoryPagesBack() {
+    // pages of 5 events, so that a few messages make several pages
+    try (Terminal carol = new Terminal(server.httpBase(), "carol", 5);
+        Terminal dave = new Terminal(server.httpBase(), "dave", 5)) {
+      carol.awaitShown("connected as carol");
+      dave.awaitShown("connected as dave");
+
+      dave.type("/group lunch carol");
+      String groupId = dave.awaitMatch("── #lunch \\[([^\\]]+)\\]");
+      // events #1-#3: created, two joined; messages 1-10 are #4-#13
+      for (int i = 1; i <= 10; i++) {
+        dave.type("message " + i);
+      }
+      dave.awaitShown("#13 dave: message 10");
+      carol.awaitShown("#lunch: dave: message 10  (10 unread · /open " + groupId + ")");
+
+      carol.type("/open " + groupId);
+      carol.awaitShown("── #lunch [" + groupId + "] · 10 unread");
+      carol.awaitShown("#9 dave: message 6" + System.lineSeparator());
+      assertThat(carol.screen()).doesNotContain("#8 dave: message 5");
+
+      carol.type("/history");
+      carol.awaitShown("#4 dave: message 1");
+      carol.awaitShown("#8 dave: message 5");
+      assertThat(carol.screen()).doesNotContain("created the conversation");
+      carol.type("/history");
+      carol.awaitShown("#1 * dave created the conversation");
+      carol.type("/history");
+      carol.awaitShown("(beginning of the conversation)");
+
+      carol.type("/read");
+      carol.awaitShown("marked read up to #13");
+      dave.awaitShown("✓✓ read by carol up to #13");
     }
   }
 }
