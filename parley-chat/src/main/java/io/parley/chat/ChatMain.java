@@ -27,7 +27,7 @@ import picocli.CommandLine.Option;
       "",
       "Examples:",
       "  parley chat --user alice                 development mode: mints its own token",
-      "  parley chat --token \"$(parley token --user alice)\" --server https://chat.example.com"
+      "  parley chat --token \"$JWT\" --server https://chat.example.com"
     })
 public final class ChatMain implements Callable<Integer> {
 
