@@ -51,12 +51,16 @@ public final class ChatSession implements ParleyListener {
   public static final int DEFAULT_PAGE_SIZE = 20;
 
   private static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration QUIT_FLUSH_TIMEOUT = Duration.ofSeconds(10);
 
   private final PrintStream out;
   private final int pageSize;
   private final ParleyClient client;
   /** Display names of the conversations seen so far, by id (for notices about other ones). */
   private final Map<String, String> labels = new ConcurrentHashMap<>();
+
+  /** Sends not acknowledged yet: quitting waits for them (without a state directory they'd be lost). */
+  private final java.util.Set<CompletableFuture<?>> unacknowledged = ConcurrentHashMap.newKeySet();
 
   private volatile String openId;
   /** Lowest seq printed for the open conversation (where {@code /history} continues); 0 = none. */
@@ -114,6 +118,7 @@ public final class ChatSession implements ParleyListener {
           out.println("! " + e.getMessage());
         }
       }
+      flushOutbox();
       out.println("bye");
       return 0;
     } catch (IOException e) {
@@ -160,7 +165,28 @@ public final class ChatSession implements ParleyListener {
     }
     // Not awaited: the outbox keeps the message until the server has it (also while offline);
     // the posted event prints it, and a permanent rejection arrives at onSendFailed.
-    client.send(conversation, "text/plain", text.getBytes(StandardCharsets.UTF_8));
+    CompletableFuture<?> sent =
+        client.send(conversation, "text/plain", text.getBytes(StandardCharsets.UTF_8));
+    unacknowledged.add(sent);
+    sent.whenComplete((result, error) -> unacknowledged.remove(sent));
+  }
+
+  /** Gives messages still in the outbox a moment to reach the server before the client closes. */
+  private void flushOutbox() {
+    List<CompletableFuture<?>> pending = List.copyOf(unacknowledged);
+    if (pending.isEmpty()) {
+      return;
+    }
+    try {
+      CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new))
+          .orTimeout(QUIT_FLUSH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+          .join();
+    } catch (CompletionException e) {
+      long lost = pending.stream().filter(f -> !f.isDone() || f.isCompletedExceptionally()).count();
+      if (lost > 0) {
+        out.println("! " + lost + " message(s) not sent");
+      }
+    }
   }
 
   private void list() {

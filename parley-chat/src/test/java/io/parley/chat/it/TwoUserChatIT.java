@@ -75,7 +75,10 @@ class TwoUserChatIT {
       alice.type("/frobnicate");
       alice.awaitShown("! unknown command /frobnicate");
 
+      // a message typed right before /quit still reaches the server
+      alice.type("see you");
       alice.type("/quit");
+      bob.awaitShown("alice: see you");
       bob.type("/quit");
       assertThat(alice.awaitExit()).isZero();
       assertThat(bob.awaitExit()).isZero();
