@@ -7,6 +7,7 @@ import io.parley.server.gateway.http.HttpEndpoint;
 import io.parley.server.gateway.http.HttpReply;
 import io.parley.server.messaging.ConversationService;
 import io.parley.server.messaging.MessageService;
+import io.parley.server.notify.NotificationAdmin;
 import io.parley.server.user.UserService;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -39,6 +40,7 @@ final class AdminEndpoint implements HttpEndpoint {
       ConversationService conversations,
       MessageService messages,
       DeliveryService delivery,
+      NotificationAdmin notifications,
       UserTokenMinter minter) {
     Objects.requireNonNull(adminApiKey, "adminApiKey");
     if (adminApiKey.isBlank()) {
@@ -49,6 +51,7 @@ final class AdminEndpoint implements HttpEndpoint {
     new UserRoutes(users, minter, json).register(router);
     new ConversationRoutes(conversations, json).register(router);
     new MessageRoutes(messages, delivery, json).register(router);
+    new NotificationRoutes(notifications, json).register(router);
   }
 
   @Override

@@ -4,6 +4,7 @@ import io.parley.server.delivery.DeliveryService;
 import io.parley.server.gateway.http.HttpEndpoint;
 import io.parley.server.messaging.ConversationService;
 import io.parley.server.messaging.MessageService;
+import io.parley.server.notify.NotificationAdmin;
 import io.parley.server.user.UserService;
 
 /**
@@ -18,6 +19,7 @@ public final class AdminModule {
    *
    * @param adminApiKey the key every request must present as {@code Authorization: Bearer <key>};
    *     must not be blank
+   * @param notifications webhooks, push targets, mutes and dead letters
    * @param minter issues client tokens for {@code POST /v1/admin/users/{id}/tokens}
    * @return a thread-safe endpoint that never blocks and whose futures never fail
    */
@@ -27,7 +29,9 @@ public final class AdminModule {
       ConversationService conversations,
       MessageService messages,
       DeliveryService delivery,
+      NotificationAdmin notifications,
       UserTokenMinter minter) {
-    return new AdminEndpoint(adminApiKey, users, conversations, messages, delivery, minter);
+    return new AdminEndpoint(
+        adminApiKey, users, conversations, messages, delivery, notifications, minter);
   }
 }

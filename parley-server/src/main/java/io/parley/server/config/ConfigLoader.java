@@ -162,6 +162,30 @@ public final class ConfigLoader {
               + Durations.format(timeouts.idle())
               + ")");
     }
+    ParleyConfig.Notify notify =
+        new ParleyConfig.Notify(
+            v.integer("notify.max_attempts"),
+            v.duration("notify.backoff_base"),
+            v.duration("notify.backoff_max"),
+            v.duration("notify.poll_interval"),
+            v.duration("notify.push_delay"),
+            v.duration("notify.http_timeout"),
+            v.duration("notify.breaker_open_duration"),
+            v.optional("notify.push_webhook_url"),
+            v.optional("notify.push_webhook_secret"),
+            v.bool("notify.push_preview"));
+    if (notify.pushWebhookUrl() != null) {
+      String problem = urlProblem(notify.pushWebhookUrl());
+      if (problem != null) {
+        problems.add("notify.push_webhook_url " + problem + v.origin("notify.push_webhook_url"));
+      }
+      if (notify.pushWebhookSecret() == null || notify.pushWebhookSecret().length() < 16) {
+        problems.add("notify.push_webhook_secret must be set (at least 16 characters) when notify.push_webhook_url is");
+      }
+    }
+    if (notify.backoffMax().compareTo(notify.backoffBase()) < 0) {
+      problems.add("notify.backoff_max must not be shorter than notify.backoff_base");
+    }
     boolean hasKeySource = hmacSecret != null || !pems.isEmpty() || !jwksUrls.isEmpty();
     if (!devMode) {
       if (!hasKeySource) {
@@ -195,7 +219,14 @@ public final class ConfigLoader {
             v.duration("auth.clock_skew"),
             v.duration("auth.dev_token_ttl"));
     return new ParleyConfig(
-        devMode, server, storage, auth, new ParleyConfig.Admin(adminKey), limits, timeouts);
+        devMode,
+        server,
+        storage,
+        auth,
+        new ParleyConfig.Admin(adminKey),
+        limits,
+        timeouts,
+        notify);
   }
 
   private static DevKeys devKeys(Path dataDir, DevKeyPolicy policy) throws ConfigException {

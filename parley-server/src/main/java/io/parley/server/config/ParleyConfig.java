@@ -19,7 +19,8 @@ public record ParleyConfig(
     Auth auth,
     Admin admin,
     Limits limits,
-    Timeouts timeouts) {
+    Timeouts timeouts,
+    Notify notifications) {
 
   public ParleyConfig {
     Objects.requireNonNull(server, "server");
@@ -28,6 +29,19 @@ public record ParleyConfig(
     Objects.requireNonNull(admin, "admin");
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(timeouts, "timeouts");
+    Objects.requireNonNull(notifications, "notifications");
+  }
+
+  /** A configuration with the default notification settings. */
+  public ParleyConfig(
+      boolean devMode,
+      Server server,
+      Storage storage,
+      Auth auth,
+      Admin admin,
+      Limits limits,
+      Timeouts timeouts) {
+    this(devMode, server, storage, auth, admin, limits, timeouts, Notify.DEFAULTS);
   }
 
   /** Network listener. Port 0 picks a free port (tests). */
@@ -83,4 +97,36 @@ public record ParleyConfig(
   /** Connection timing. */
   public record Timeouts(
       Duration handshake, Duration idle, Duration pingInterval, Duration tokenExpiryWarning) {}
+
+  /**
+   * Notification outbox, webhooks and push (see docs/notifications.md).
+   *
+   * @param pushWebhookUrl the generic push provider's gateway URL, or null when it is off
+   * @param pushWebhookSecret HMAC key for requests to that gateway, or null
+   */
+  public record Notify(
+      int maxAttempts,
+      Duration backoffBase,
+      Duration backoffMax,
+      Duration pollInterval,
+      Duration pushDelay,
+      Duration httpTimeout,
+      Duration breakerOpenDuration,
+      String pushWebhookUrl,
+      String pushWebhookSecret,
+      boolean pushPreview) {
+    /** The defaults of {@link ConfigSchema}. */
+    public static final Notify DEFAULTS =
+        new Notify(
+            12,
+            Duration.ofSeconds(1),
+            Duration.ofMinutes(10),
+            Duration.ofMillis(200),
+            Duration.ofSeconds(3),
+            Duration.ofSeconds(10),
+            Duration.ofSeconds(30),
+            null,
+            null,
+            false);
+  }
 }
