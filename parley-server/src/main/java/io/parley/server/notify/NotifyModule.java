@@ -56,7 +56,7 @@ public final class NotifyModule {
             OutboxKeys.WEBHOOK,
             new WebhookSender(store, http, breakers, config.httpTimeout(), clock),
             OutboxKeys.PUSH_FANOUT,
-            new PushFanout(store, providers.keySet(), config.pushPreview(), clock),
+            new PushFanout(store, providers.keySet(), config.pushPreview(), clock, metrics),
             OutboxKeys.PUSH,
             new PushSender(store, providers));
     OutboxDispatcher dispatcher =

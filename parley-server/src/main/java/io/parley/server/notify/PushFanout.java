@@ -1,5 +1,7 @@
 package io.parley.server.notify;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.parley.protocol.v1.Event;
 import io.parley.protocol.v1.MessagePosted;
 import io.parley.server.store.ConversationRecord;
@@ -35,12 +37,18 @@ final class PushFanout implements JobHandler {
   private final Set<String> providers;
   private final boolean preview;
   private final Clock clock;
+  private final Counter prepared;
 
-  PushFanout(ParleyStore store, Set<String> providers, boolean preview, Clock clock) {
+  PushFanout(
+      ParleyStore store, Set<String> providers, boolean preview, Clock clock, MeterRegistry metrics) {
     this.store = store;
     this.providers = Set.copyOf(providers);
     this.preview = preview;
     this.clock = clock;
+    this.prepared =
+        Counter.builder("parley.notify.pushes.prepared")
+            .description("Push jobs created by fan-outs (one per device to notify)")
+            .register(metrics);
   }
 
   @Override
@@ -70,7 +78,14 @@ final class PushFanout implements JobHandler {
     }
     String note = pushes.isEmpty() ? "no_push_needed" : "fanned_out";
     return CompletableFuture.completedFuture(
-        new JobOutcome.Done(note, w -> pushes.forEach(w::putOutboxJob)));
+        new JobOutcome.Done(
+            note,
+            w -> {
+              pushes.forEach(w::putOutboxJob);
+              // Counted when the commit is being built; a failed commit retries the fan-out and
+              // counts again, which only makes a test waiting for this counter wait longer.
+              prepared.increment(pushes.size());
+            }));
   }
 
   private boolean shouldNotify(String userId, Event e) {
