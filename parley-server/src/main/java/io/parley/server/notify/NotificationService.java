@@ -4,10 +4,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
+import io.parley.protocol.v1.Ack;
 import io.parley.protocol.v1.ErrorCode;
 import io.parley.protocol.v1.Event;
+import io.parley.protocol.v1.PushTargetResult;
+import io.parley.protocol.v1.RegisterPushTarget;
+import io.parley.protocol.v1.SetConversationMuted;
+import io.parley.protocol.v1.UnregisterPushTarget;
 import io.parley.server.bus.BusMessage;
 import io.parley.server.bus.EventBus;
+import io.parley.server.core.Caller;
 import io.parley.server.core.ParleyException;
 import io.parley.server.store.EventRef;
 import io.parley.server.store.OutboxJob;
@@ -23,7 +29,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -57,7 +62,8 @@ import org.slf4j.LoggerFactory;
  * <p>All store work runs on one notification thread ({@code parley-notify}); public methods hand
  * their work to it and return futures. Thread-safe.
  */
-public final class NotificationService implements NotificationAdmin, AutoCloseable {
+public final class NotificationService
+    implements NotificationAdmin, ClientNotifications, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(NotificationService.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final JsonFormat.Printer EVENT_JSON = JsonFormat.printer().omittingInsignificantWhitespace();
@@ -414,12 +420,7 @@ public final class NotificationService implements NotificationAdmin, AutoCloseab
           if (store.user(userId).isEmpty()) {
             throw ParleyException.notFound("no user " + userId);
           }
-          String targetId =
-              "pt_"
-                  + UUID.nameUUIDFromBytes(
-                          (userId + "\u001f" + deviceId).getBytes(StandardCharsets.UTF_8))
-                      .toString()
-                      .replace("-", "");
+          String targetId = targetId(userId, deviceId);
           List<PushTargetRecord> existing = store.pushTargets(userId, MAX_TARGETS_PER_USER);
           boolean replaces = existing.stream().anyMatch(t -> t.targetId().equals(targetId));
           if (!replaces && existing.size() >= MAX_TARGETS_PER_USER) {
@@ -462,6 +463,52 @@ public final class NotificationService implements NotificationAdmin, AutoCloseab
           store.write(new StoreWrite().setMuted(userId, conversationId, muted)).join();
           return null;
         });
+  }
+
+  // ---- client protocol ----
+
+  @Override
+  public CompletableFuture<PushTargetResult> registerPushTarget(
+      Caller caller, RegisterPushTarget request) {
+    return registerPushTarget(
+            caller.userId(), requireDevice(caller), request.getProvider(), request.getToken())
+        .thenApply(
+            t ->
+                PushTargetResult.newBuilder()
+                    .setTargetId(t.targetId())
+                    .setDeviceId(t.deviceId())
+                    .setProvider(t.provider())
+                    .build());
+  }
+
+  @Override
+  public CompletableFuture<Ack> unregisterPushTarget(Caller caller, UnregisterPushTarget request) {
+    return removePushTarget(caller.userId(), targetId(caller.userId(), requireDevice(caller)))
+        .thenApply(v -> Ack.getDefaultInstance());
+  }
+
+  @Override
+  public CompletableFuture<Ack> setConversationMuted(Caller caller, SetConversationMuted request) {
+    if (request.getConversationId().isEmpty()) {
+      throw ParleyException.badRequest("conversation_id is required");
+    }
+    return setMuted(caller.userId(), request.getConversationId(), request.getMuted())
+        .thenApply(v -> Ack.getDefaultInstance());
+  }
+
+  private static String requireDevice(Caller caller) {
+    if (caller.deviceId() == null || caller.deviceId().isEmpty()) {
+      throw ParleyException.badRequest("push targets belong to a device: authenticate with a device_id");
+    }
+    return caller.deviceId();
+  }
+
+  /** One target per (user, device): registering again replaces the token. */
+  static String targetId(String userId, String deviceId) {
+    return "pt_"
+        + UUID.nameUUIDFromBytes((userId + "\u001f" + deviceId).getBytes(StandardCharsets.UTF_8))
+            .toString()
+            .replace("-", "");
   }
 
   private WebhookRecord requireWebhook(String webhookId) {
@@ -519,10 +566,4 @@ public final class NotificationService implements NotificationAdmin, AutoCloseab
     }
   }
 
-  /** The ids of a list of jobs, for logs and replies. */
-  static List<String> ids(List<OutboxJob> jobs) {
-    List<String> out = new ArrayList<>(jobs.size());
-    jobs.forEach(j -> out.add(j.jobId()));
-    return out;
-  }
 }

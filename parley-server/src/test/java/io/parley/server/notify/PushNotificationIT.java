@@ -3,8 +3,12 @@ package io.parley.server.notify;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.parley.protocol.v1.ErrorCode;
 import io.parley.protocol.v1.Event;
 import io.parley.protocol.v1.MarkDelivered;
+import io.parley.protocol.v1.RegisterPushTarget;
+import io.parley.protocol.v1.ServerFrame;
+import io.parley.protocol.v1.SetConversationMuted;
 import io.parley.server.testing.TestServer;
 import io.parley.server.testing.WsTestClient;
 import java.net.URI;
@@ -103,6 +107,64 @@ class PushNotificationIT {
         .isZero();
     assertThat(admin.call("GET", "/v1/admin/users/bob/push-targets", null).path("push_targets").size())
         .isEqualTo(1);
+  }
+
+  @Test
+  void devicesRegisterAndMuteOverTheProtocolAndOpaqueBodiesAreNeverPreviewed() throws Exception {
+    gateway = new RecordingHookServer(SECRET);
+    server =
+        TestServer.start(
+            Map.of(
+                "PARLEY_NOTIFY_PUSH_WEBHOOK_URL", gateway.url(),
+                "PARLEY_NOTIFY_PUSH_WEBHOOK_SECRET", SECRET,
+                "PARLEY_NOTIFY_PUSH_DELAY", "200ms",
+                "PARLEY_NOTIFY_PUSH_PREVIEW", "true",
+                "PARLEY_NOTIFY_POLL_INTERVAL", "20ms"));
+    AdminCalls admin = new AdminCalls(server);
+    admin.createUser("alice");
+    admin.createUser("bob");
+    String chat = admin.createGroup("alice", "bob");
+    String noisy = admin.createGroup("alice", "bob");
+
+    try (WsTestClient bob =
+        WsTestClient.authenticated(server.port(), server.token("bob"), "bob-phone")) {
+      ServerFrame registered =
+          bob.call(
+              f ->
+                  f.setRegisterPushTarget(
+                      RegisterPushTarget.newBuilder().setProvider("webhook").setToken("bob-ws-token")));
+      assertThat(registered.getPushTarget().getDeviceId()).isEqualTo("bob-phone");
+      ServerFrame unknownProvider =
+          bob.call(
+              f ->
+                  f.setRegisterPushTarget(
+                      RegisterPushTarget.newBuilder().setProvider("fcm").setToken("t")));
+      assertThat(unknownProvider.getError().getCode()).isEqualTo(ErrorCode.BAD_REQUEST);
+      ServerFrame muted =
+          bob.call(
+              f ->
+                  f.setSetConversationMuted(
+                      SetConversationMuted.newBuilder().setConversationId(noisy).setMuted(true)));
+      assertThat(muted.hasAck()).isTrue();
+    }
+    assertThat(admin.call("GET", "/v1/admin/users/bob/push-targets", null).path("push_targets").get(0).path("device_id").asText())
+        .isEqualTo("bob-phone");
+
+    admin.send(chat, "alice", "see you at eight");
+    admin.call(
+        "POST",
+        "/v1/admin/conversations/" + chat + "/messages",
+        "{\"as_user\":\"alice\",\"client_msg_id\":\"e2ee-1\",\"content_type\":\"application/x-parley-e2ee\",\"body_base64\":\"c2VjcmV0\"}");
+    admin.send(noisy, "alice", "muted chatter");
+
+    await()
+        .atMost(WAIT)
+        .until(() -> metric("parley_notify_jobs_total", "kind=\"push_fanout\"") >= 3);
+    await().atMost(WAIT).until(() -> pushesFinished() >= metric("parley_notify_pushes_prepared_total", ""));
+    assertThat(gateway.accepted())
+        .extracting(r -> r.body().path("notification").path("body").asText())
+        .containsExactlyInAnyOrder("see you at eight", "New message");
+    assertThat(gateway.accepted()).allMatch(r -> r.body().path("token").asText().equals("bob-ws-token"));
   }
 
   private static void register(AdminCalls admin, String user, String token) {
