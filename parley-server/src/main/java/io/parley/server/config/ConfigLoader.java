@@ -173,7 +173,21 @@ public final class ConfigLoader {
             v.duration("notify.breaker_open_duration"),
             v.optional("notify.push_webhook_url"),
             v.optional("notify.push_webhook_secret"),
-            v.bool("notify.push_preview"));
+            v.bool("notify.push_preview"),
+            v.optional("notify.fcm_service_account_file"),
+            v.string("notify.fcm_base_url"));
+    if (notify.fcmServiceAccountFile() != null
+        && !java.nio.file.Files.isReadable(java.nio.file.Path.of(notify.fcmServiceAccountFile()))) {
+      problems.add(
+          "notify.fcm_service_account_file "
+              + notify.fcmServiceAccountFile()
+              + " is not a readable file"
+              + v.origin("notify.fcm_service_account_file"));
+    }
+    String fcmUrlProblem = urlProblem(notify.fcmBaseUrl());
+    if (fcmUrlProblem != null) {
+      problems.add("notify.fcm_base_url " + fcmUrlProblem + v.origin("notify.fcm_base_url"));
+    }
     if (notify.pushWebhookUrl() != null) {
       String problem = urlProblem(notify.pushWebhookUrl());
       if (problem != null) {

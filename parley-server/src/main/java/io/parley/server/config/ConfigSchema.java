@@ -58,7 +58,9 @@ public final class ConfigSchema {
           key("notify", "breaker_open_duration", Type.DURATION, "30s", 10 * MS, H, "how long an endpoint's circuit breaker stays open before a trial request"),
           key("notify", "push_webhook_url", Type.OPTIONAL_STRING, null, 0, 0, "generic push provider: the app's push gateway URL (null = provider off)"),
           key("notify", "push_webhook_secret", Type.OPTIONAL_STRING, null, 0, 0, "generic push provider: HMAC-SHA256 key requests to the gateway are signed with"),
-          key("notify", "push_preview", Type.BOOL, "false", 0, 0, "include the text of text/* messages in pushes (opaque bodies never are)"));
+          key("notify", "push_preview", Type.BOOL, "false", 0, 0, "include the text of text/* messages in pushes (opaque bodies never are)"),
+          key("notify", "fcm_service_account_file", Type.OPTIONAL_STRING, null, 0, 0, "FCM: path of the Firebase service-account JSON key (null = FCM off)"),
+          key("notify", "fcm_base_url", Type.STRING, "https://fcm.googleapis.com", 0, 0, "FCM: base URL of the HTTP v1 API"));
 
   private static final Map<String, ConfigKey> BY_PATH = index();
 

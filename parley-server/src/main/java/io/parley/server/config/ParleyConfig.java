@@ -103,6 +103,7 @@ public record ParleyConfig(
    *
    * @param pushWebhookUrl the generic push provider's gateway URL, or null when it is off
    * @param pushWebhookSecret HMAC key for requests to that gateway, or null
+   * @param fcmServiceAccountFile the Firebase service-account key file, or null when FCM is off
    */
   public record Notify(
       int maxAttempts,
@@ -114,7 +115,9 @@ public record ParleyConfig(
       Duration breakerOpenDuration,
       String pushWebhookUrl,
       String pushWebhookSecret,
-      boolean pushPreview) {
+      boolean pushPreview,
+      String fcmServiceAccountFile,
+      String fcmBaseUrl) {
     /** The defaults of {@link ConfigSchema}. */
     public static final Notify DEFAULTS =
         new Notify(
@@ -127,6 +130,8 @@ public record ParleyConfig(
             Duration.ofSeconds(30),
             null,
             null,
-            false);
+            false,
+            null,
+            "https://fcm.googleapis.com");
   }
 }

@@ -3,7 +3,11 @@ package io.parley.server.notify;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.parley.server.bus.EventBus;
 import io.parley.server.config.ParleyConfig;
+import io.parley.server.notify.push.FcmPushProvider;
 import io.parley.server.notify.push.WebhookPushProvider;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import io.parley.server.store.ParleyStore;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -16,7 +20,8 @@ import java.util.concurrent.ScheduledExecutorService;
 /**
  * Wiring of the notification service for the composition root: builds the HTTP client, the
  * circuit breakers, the configured push providers, the job handlers and the outbox dispatcher,
- * and starts them. Only the generic {@code webhook} push provider exists so far.
+ * and starts them. Push providers: the generic {@code webhook} gateway and FCM HTTP v1; APNs and
+ * Web Push are not built yet.
  */
 public final class NotifyModule {
   private NotifyModule() {}
@@ -50,6 +55,22 @@ public final class NotifyModule {
               breakers,
               config.httpTimeout(),
               clock));
+    }
+    if (config.fcmServiceAccountFile() != null) {
+      try {
+        providers.put(
+            FcmPushProvider.NAME,
+            new FcmPushProvider(
+                FcmPushProvider.ServiceAccount.read(Path.of(config.fcmServiceAccountFile())),
+                URI.create(config.fcmBaseUrl()),
+                http,
+                breakers,
+                config.httpTimeout(),
+                clock));
+      } catch (IOException e) {
+        throw new UncheckedIOException(
+            "cannot read notify.fcm_service_account_file: " + e.getMessage(), e);
+      }
     }
     Map<String, JobHandler> handlers =
         Map.of(
