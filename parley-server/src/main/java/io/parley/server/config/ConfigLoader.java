@@ -175,7 +175,14 @@ public final class ConfigLoader {
             v.optional("notify.push_webhook_secret"),
             v.bool("notify.push_preview"),
             v.optional("notify.fcm_service_account_file"),
-            v.string("notify.fcm_base_url"));
+            v.string("notify.fcm_base_url"),
+            v.optional("notify.webpush_vapid_public_key"),
+            v.optional("notify.webpush_vapid_private_key"),
+            v.string("notify.webpush_subject"));
+    if ((notify.webpushVapidPublicKey() == null) != (notify.webpushVapidPrivateKey() == null)) {
+      problems.add(
+          "notify.webpush_vapid_public_key and notify.webpush_vapid_private_key must be set together");
+    }
     if (notify.fcmServiceAccountFile() != null
         && !java.nio.file.Files.isReadable(java.nio.file.Path.of(notify.fcmServiceAccountFile()))) {
       problems.add(

@@ -60,7 +60,10 @@ public final class ConfigSchema {
           key("notify", "push_webhook_secret", Type.OPTIONAL_STRING, null, 0, 0, "generic push provider: HMAC-SHA256 key requests to the gateway are signed with"),
           key("notify", "push_preview", Type.BOOL, "false", 0, 0, "include the text of text/* messages in pushes (opaque bodies never are)"),
           key("notify", "fcm_service_account_file", Type.OPTIONAL_STRING, null, 0, 0, "FCM: path of the Firebase service-account JSON key (null = FCM off)"),
-          key("notify", "fcm_base_url", Type.STRING, "https://fcm.googleapis.com", 0, 0, "FCM: base URL of the HTTP v1 API"));
+          key("notify", "fcm_base_url", Type.STRING, "https://fcm.googleapis.com", 0, 0, "FCM: base URL of the HTTP v1 API"),
+          key("notify", "webpush_vapid_public_key", Type.OPTIONAL_STRING, null, 0, 0, "Web Push: VAPID public key, base64url uncompressed P-256 point (null = Web Push off)"),
+          key("notify", "webpush_vapid_private_key", Type.OPTIONAL_STRING, null, 0, 0, "Web Push: VAPID private key, base64url 32-byte scalar"),
+          key("notify", "webpush_subject", Type.STRING, "mailto:admin@localhost", 0, 0, "Web Push: VAPID contact (mailto: or https: URL) for push service operators"));
 
   private static final Map<String, ConfigKey> BY_PATH = index();
 

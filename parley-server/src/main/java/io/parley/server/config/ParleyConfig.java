@@ -104,6 +104,7 @@ public record ParleyConfig(
    * @param pushWebhookUrl the generic push provider's gateway URL, or null when it is off
    * @param pushWebhookSecret HMAC key for requests to that gateway, or null
    * @param fcmServiceAccountFile the Firebase service-account key file, or null when FCM is off
+   * @param webpushVapidPublicKey VAPID public key (base64url), or null when Web Push is off
    */
   public record Notify(
       int maxAttempts,
@@ -117,7 +118,10 @@ public record ParleyConfig(
       String pushWebhookSecret,
       boolean pushPreview,
       String fcmServiceAccountFile,
-      String fcmBaseUrl) {
+      String fcmBaseUrl,
+      String webpushVapidPublicKey,
+      String webpushVapidPrivateKey,
+      String webpushSubject) {
     /** The defaults of {@link ConfigSchema}. */
     public static final Notify DEFAULTS =
         new Notify(
@@ -132,6 +136,9 @@ public record ParleyConfig(
             null,
             false,
             null,
-            "https://fcm.googleapis.com");
+            "https://fcm.googleapis.com",
+            null,
+            null,
+            "mailto:admin@localhost");
   }
 }

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.parley.server.bus.EventBus;
 import io.parley.server.config.ParleyConfig;
 import io.parley.server.notify.push.FcmPushProvider;
+import io.parley.server.notify.push.WebPushProvider;
 import io.parley.server.notify.push.WebhookPushProvider;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -20,8 +21,8 @@ import java.util.concurrent.ScheduledExecutorService;
 /**
  * Wiring of the notification service for the composition root: builds the HTTP client, the
  * circuit breakers, the configured push providers, the job handlers and the outbox dispatcher,
- * and starts them. Push providers: the generic {@code webhook} gateway and FCM HTTP v1; APNs and
- * Web Push are not built yet.
+ * and starts them. Push providers: the generic {@code webhook} gateway, FCM HTTP v1 and Web Push;
+ * APNs is not built yet.
  */
 public final class NotifyModule {
   private NotifyModule() {}
@@ -70,6 +71,22 @@ public final class NotifyModule {
       } catch (IOException e) {
         throw new UncheckedIOException(
             "cannot read notify.fcm_service_account_file: " + e.getMessage(), e);
+      }
+    }
+    if (config.webpushVapidPublicKey() != null) {
+      try {
+        providers.put(
+            WebPushProvider.NAME,
+            new WebPushProvider(
+                config.webpushVapidPublicKey(),
+                config.webpushVapidPrivateKey(),
+                config.webpushSubject(),
+                http,
+                breakers,
+                config.httpTimeout(),
+                clock));
+      } catch (java.security.GeneralSecurityException | IllegalArgumentException e) {
+        throw new IllegalArgumentException("invalid notify.webpush_vapid_* key: " + e.getMessage(), e);
       }
     }
     Map<String, JobHandler> handlers =
