@@ -92,4 +92,30 @@ final class AdminCalls {
             "{\"url\":\"" + url + "\",\"secret\":\"" + secret + "\",\"event_types\":[" + t + "]}");
     return r.path("webhook_id").asText();
   }
+
+  /** Sum of the /metrics samples of {@code name} whose labels contain {@code labels}. */
+  double metric(String name, String labels) {
+    try {
+      String text =
+          HTTP.send(
+                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/metrics")).build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
+      double sum = 0;
+      java.util.regex.Matcher m =
+          java.util.regex.Pattern.compile("(?m)^" + name + "(\\{[^}]*\\})? ([0-9.eE+-]+)$").matcher(text);
+      while (m.find()) {
+        String l = m.group(1) == null ? "" : m.group(1);
+        if (l.contains(labels)) {
+          sum += Double.parseDouble(m.group(2));
+        }
+      }
+      return sum;
+    } catch (IOException e) {
+      throw new AssertionError(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
 }

@@ -80,12 +80,21 @@ class WebhookDeliveryIT {
     AdminCalls admin = start(1000);
     AtomicBoolean down = new AtomicBoolean(true);
     hook.respondWith(body -> down.get() ? 503 : 200);
-    admin.createWebhook(hook.url(), SECRET, "message.created");
+    String webhookId = admin.createWebhook(hook.url(), SECRET, "message.created");
     String conv = admin.createGroup("alice", "bob");
     for (int i = 0; i < 5; i++) {
       admin.send(conv, "alice", "m" + i);
     }
     await().atMost(WAIT).until(() -> hook.received().size() >= 4);
+    // The endpoint's breaker opened: attempts were held back instead of spent.
+    await()
+        .atMost(WAIT)
+        .until(
+            () ->
+                admin.metric(
+                        "resilience4j_circuitbreaker_not_permitted_calls_total",
+                        "name=\"webhook:" + webhookId + "\"")
+                    > 0);
 
     down.set(false);
 
