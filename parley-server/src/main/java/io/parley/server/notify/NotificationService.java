@@ -155,9 +155,10 @@ public final class NotificationService
       submit(
           () -> {
             queuedExpansions.decrementAndGet();
-            for (Event e : c.events()) {
-              expand(new EventRef(e.getConversationId(), e.getSeq()));
-            }
+            expandAll(
+                c.events().stream()
+                    .map(e -> new EventRef(e.getConversationId(), e.getSeq()))
+                    .toList());
           });
     } else if (message instanceof BusMessage.UserDeactivated u) {
       submit(() -> enqueueUserDeactivated(u.userId()));
@@ -187,9 +188,7 @@ public final class NotificationService
     try {
       while (true) {
         List<EventRef> marks = store.notifyPending(RECOVERY_PAGE);
-        for (EventRef r : marks) {
-          expand(r);
-        }
+        expandAll(marks);
         if (marks.size() < RECOVERY_PAGE) {
           return;
         }
@@ -200,12 +199,39 @@ public final class NotificationService
     }
   }
 
-  /** Expands one mark into its jobs, atomically with clearing it; a no-op once cleared. */
-  private void expand(EventRef ref) {
+  /**
+   * Expands marks into their jobs in one commit that also clears them (one fsync for a whole
+   * committed batch or scan page, not one per event). Marks already cleared are skipped.
+   */
+  private void expandAll(List<EventRef> refs) {
+    StoreWrite w = new StoreWrite();
+    for (EventRef ref : refs) {
+      StoreWrite one = new StoreWrite();
+      try {
+        expandInto(ref, one);
+      } catch (IllegalArgumentException | IllegalStateException e) {
+        // An event that cannot be expanded (corrupt record, unrenderable) would otherwise block
+        // every later mark on each rescan: drop its notifications, loudly.
+        log.error("dropping the notifications of {}#{}: {}", ref.conversationId(), ref.seq(), e.toString());
+        one = new StoreWrite().clearNotifyPending(ref);
+      }
+      one.notifyClears().forEach(w::clearNotifyPending);
+      one.outboxPuts().forEach(w::putOutboxJob);
+    }
+    if (w.isEmpty()) {
+      return;
+    }
+    store.write(w).join();
+    if (!w.outboxPuts().isEmpty()) {
+      dispatcher.wake();
+    }
+  }
+
+  private void expandInto(EventRef ref, StoreWrite w) {
     if (!store.isNotifyPending(ref.conversationId(), ref.seq())) {
       return;
     }
-    StoreWrite w = new StoreWrite().clearNotifyPending(ref);
+    w.clearNotifyPending(ref);
     Optional<StoredEvent> stored = store.event(ref.conversationId(), ref.seq());
     long now = clock.millis();
     if (stored.isPresent()) {
@@ -246,10 +272,6 @@ public final class NotificationService
                 "",
                 now));
       }
-    }
-    store.write(w).join();
-    if (w.outboxPuts().size() > 0) {
-      dispatcher.wake();
     }
   }
 
@@ -555,6 +577,9 @@ public final class NotificationService
               return work.get();
             } catch (ParleyException e) {
               throw e;
+            } catch (IllegalArgumentException e) {
+              // The store rejects ids it could never hold (empty, NUL, over 256 bytes).
+              throw ParleyException.badRequest(e.getMessage());
             } catch (RuntimeException e) {
               throw ParleyException.from(e);
             }
