@@ -178,7 +178,17 @@ public final class ConfigLoader {
             v.string("notify.fcm_base_url"),
             v.optional("notify.webpush_vapid_public_key"),
             v.optional("notify.webpush_vapid_private_key"),
-            v.string("notify.webpush_subject"));
+            v.string("notify.webpush_subject"),
+            v.optional("notify.apns_key_file"),
+            v.optional("notify.apns_key_id"),
+            v.optional("notify.apns_team_id"),
+            v.optional("notify.apns_topic"),
+            v.string("notify.apns_base_url"));
+    if (notify.apnsKeyFile() != null
+        && (notify.apnsKeyId() == null || notify.apnsTeamId() == null || notify.apnsTopic() == null)) {
+      problems.add(
+          "notify.apns_key_file needs notify.apns_key_id, notify.apns_team_id and notify.apns_topic");
+    }
     if ((notify.webpushVapidPublicKey() == null) != (notify.webpushVapidPrivateKey() == null)) {
       problems.add(
           "notify.webpush_vapid_public_key and notify.webpush_vapid_private_key must be set together");

@@ -63,7 +63,12 @@ public final class ConfigSchema {
           key("notify", "fcm_base_url", Type.STRING, "https://fcm.googleapis.com", 0, 0, "FCM: base URL of the HTTP v1 API"),
           key("notify", "webpush_vapid_public_key", Type.OPTIONAL_STRING, null, 0, 0, "Web Push: VAPID public key, base64url uncompressed P-256 point (null = Web Push off)"),
           key("notify", "webpush_vapid_private_key", Type.OPTIONAL_STRING, null, 0, 0, "Web Push: VAPID private key, base64url 32-byte scalar"),
-          key("notify", "webpush_subject", Type.STRING, "mailto:admin@localhost", 0, 0, "Web Push: VAPID contact (mailto: or https: URL) for push service operators"));
+          key("notify", "webpush_subject", Type.STRING, "mailto:admin@localhost", 0, 0, "Web Push: VAPID contact (mailto: or https: URL) for push service operators"),
+          key("notify", "apns_key_file", Type.OPTIONAL_STRING, null, 0, 0, "APNs: path of the AuthKey_<key id>.p8 signing key (null = APNs off)"),
+          key("notify", "apns_key_id", Type.OPTIONAL_STRING, null, 0, 0, "APNs: the key id of that key"),
+          key("notify", "apns_team_id", Type.OPTIONAL_STRING, null, 0, 0, "APNs: the Apple developer team id"),
+          key("notify", "apns_topic", Type.OPTIONAL_STRING, null, 0, 0, "APNs: the app's bundle id"),
+          key("notify", "apns_base_url", Type.STRING, "https://api.push.apple.com", 0, 0, "APNs: base URL (https://api.sandbox.push.apple.com for development builds)"));
 
   private static final Map<String, ConfigKey> BY_PATH = index();
 

@@ -105,6 +105,7 @@ public record ParleyConfig(
    * @param pushWebhookSecret HMAC key for requests to that gateway, or null
    * @param fcmServiceAccountFile the Firebase service-account key file, or null when FCM is off
    * @param webpushVapidPublicKey VAPID public key (base64url), or null when Web Push is off
+   * @param apnsKeyFile the APNs .p8 key, or null when APNs is off
    */
   public record Notify(
       int maxAttempts,
@@ -121,7 +122,12 @@ public record ParleyConfig(
       String fcmBaseUrl,
       String webpushVapidPublicKey,
       String webpushVapidPrivateKey,
-      String webpushSubject) {
+      String webpushSubject,
+      String apnsKeyFile,
+      String apnsKeyId,
+      String apnsTeamId,
+      String apnsTopic,
+      String apnsBaseUrl) {
     /** The defaults of {@link ConfigSchema}. */
     public static final Notify DEFAULTS =
         new Notify(
@@ -139,6 +145,11 @@ public record ParleyConfig(
             "https://fcm.googleapis.com",
             null,
             null,
-            "mailto:admin@localhost");
+            "mailto:admin@localhost",
+            null,
+            null,
+            null,
+            null,
+            "https://api.push.apple.com");
   }
 }

@@ -3,6 +3,7 @@ package io.parley.server.notify;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.parley.server.bus.EventBus;
 import io.parley.server.config.ParleyConfig;
+import io.parley.server.notify.push.ApnsPushProvider;
 import io.parley.server.notify.push.FcmPushProvider;
 import io.parley.server.notify.push.WebPushProvider;
 import io.parley.server.notify.push.WebhookPushProvider;
@@ -21,8 +22,8 @@ import java.util.concurrent.ScheduledExecutorService;
 /**
  * Wiring of the notification service for the composition root: builds the HTTP client, the
  * circuit breakers, the configured push providers, the job handlers and the outbox dispatcher,
- * and starts them. Push providers: the generic {@code webhook} gateway, FCM HTTP v1 and Web Push;
- * APNs is not built yet.
+ * and starts them. Push providers: the generic {@code webhook} gateway, FCM HTTP v1, Web Push and
+ * APNs, each enabled by its configuration.
  */
 public final class NotifyModule {
   private NotifyModule() {}
@@ -87,6 +88,24 @@ public final class NotifyModule {
                 clock));
       } catch (java.security.GeneralSecurityException | IllegalArgumentException e) {
         throw new IllegalArgumentException("invalid notify.webpush_vapid_* key: " + e.getMessage(), e);
+      }
+    }
+    if (config.apnsKeyFile() != null) {
+      try {
+        providers.put(
+            ApnsPushProvider.NAME,
+            new ApnsPushProvider(
+                ApnsPushProvider.readP8(Path.of(config.apnsKeyFile())),
+                config.apnsKeyId(),
+                config.apnsTeamId(),
+                config.apnsTopic(),
+                URI.create(config.apnsBaseUrl()),
+                http,
+                breakers,
+                config.httpTimeout(),
+                clock));
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read notify.apns_key_file: " + e.getMessage(), e);
       }
     }
     Map<String, JobHandler> handlers =

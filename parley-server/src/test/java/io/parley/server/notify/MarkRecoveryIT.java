@@ -60,7 +60,8 @@ class MarkRecoveryIT {
           new ParleyConfig.Notify(
               5, Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofMillis(20), Duration.ZERO,
               Duration.ofSeconds(5), Duration.ofSeconds(1), null, null, false, null,
-              "https://fcm.googleapis.com", null, null, "mailto:a@b");
+              "https://fcm.googleapis.com", null, null, "mailto:a@b", null, null, null, null,
+              "https://api.push.apple.com");
       try (NotificationService service =
           NotifyModule.start(config, store, bus, new SimpleMeterRegistry(), Clock.systemUTC())) {
         await().atMost(Duration.ofSeconds(20)).until(() -> hook.accepted().size() == 1);
