@@ -19,6 +19,8 @@ import io.parley.server.gateway.http.StaticResourceEndpoint;
 import io.parley.server.limits.RateLimiter;
 import io.parley.server.messaging.EngineModule;
 import io.parley.server.store.CommitStats;
+import io.parley.server.notify.NotificationService;
+import io.parley.server.notify.NotifyModule;
 import io.parley.server.store.ParleyStore;
 import io.parley.server.store.cassandra.CassandraStore;
 import io.parley.server.store.resilience.CircuitBreakingStore;
@@ -43,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * ({@code ./parley server}) registers a JVM shutdown hook that calls {@link #close()}, so SIGTERM
  * drains gracefully. Tests start it in-process on port 0.
  *
- * <p>Start order is store → bus → engine → auth → gateway; close runs in reverse, after the
+ * <p>Start order is store → bus → engine → notifications → auth → gateway; close runs in reverse, after the
  * gateway has drained, so every in-flight write finishes before the store closes. Thread-safe.
  */
 public final class ParleyServer implements AutoCloseable {
@@ -124,6 +126,11 @@ public final class ParleyServer implements AutoCloseable {
           EngineModule.create(store, bus, config.limits(), 0, Clock.systemUTC());
       started.push(engine);
 
+      // After the engine, so it closes first: no expansion runs against a closed store.
+      NotificationService notifications =
+          NotifyModule.start(config.notifications(), store, bus, metrics, Clock.systemUTC());
+      started.push(notifications);
+
       JwtTokenVerifier verifier = JwtTokenVerifier.create(config.auth());
       started.push(verifier);
       TokenMinter minter =
@@ -144,6 +151,7 @@ public final class ParleyServer implements AutoCloseable {
               engine.conversations(),
               engine.messages(),
               engine.delivery(),
+              notifications,
               AdminTokens.minter(minter),
               new RateLimiter(config.rateLimits(), metrics)));
       adminEndpoints.put(OpenApiEndpoint.PATH, new OpenApiEndpoint());
@@ -165,7 +173,8 @@ public final class ParleyServer implements AutoCloseable {
                   engine.delivery(),
                   engine.presence(),
                   engine.users(),
-                  verifier),
+                  verifier,
+                  notifications),
               bus,
               metrics,
               endpoints,

@@ -48,4 +48,13 @@ final class AdminBodies {
 
   /** Reply of {@code POST /v1/admin/users/{id}/tokens}. */
   record TokenReply(String token, long expiresAtMs) {}
+
+  /** {@code POST /v1/admin/webhooks}. */
+  record CreateWebhook(String url, String secret, List<String> eventTypes) {}
+
+  /** {@code POST /v1/admin/users/{id}/push-targets}. */
+  record RegisterPushTarget(String deviceId, String provider, String token) {}
+
+  /** {@code PUT /v1/admin/users/{id}/mutes/{conversation}}. */
+  record SetMuted(Boolean muted) {}
 }

@@ -11,6 +11,7 @@ import io.parley.server.limits.LimitedAction;
 import io.parley.server.limits.RateLimiter;
 import io.parley.server.messaging.ConversationService;
 import io.parley.server.messaging.MessageService;
+import io.parley.server.notify.NotificationAdmin;
 import io.parley.server.user.UserService;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -53,8 +54,17 @@ final class AdminEndpoint implements HttpEndpoint {
       ConversationService conversations,
       MessageService messages,
       DeliveryService delivery,
+      NotificationAdmin notifications,
       UserTokenMinter minter) {
-    this(adminApiKey, users, conversations, messages, delivery, minter, RateLimiter.unlimited());
+    this(
+        adminApiKey,
+        users,
+        conversations,
+        messages,
+        delivery,
+        notifications,
+        minter,
+        RateLimiter.unlimited());
   }
 
   AdminEndpoint(
@@ -63,6 +73,7 @@ final class AdminEndpoint implements HttpEndpoint {
       ConversationService conversations,
       MessageService messages,
       DeliveryService delivery,
+      NotificationAdmin notifications,
       UserTokenMinter minter,
       RateLimiter rateLimiter) {
     Objects.requireNonNull(adminApiKey, "adminApiKey");
@@ -75,6 +86,7 @@ final class AdminEndpoint implements HttpEndpoint {
     new UserRoutes(users, minter, json).register(router);
     new ConversationRoutes(conversations, json).register(router);
     new MessageRoutes(messages, delivery, json).register(router);
+    new NotificationRoutes(notifications, json).register(router);
   }
 
   @Override

@@ -5,6 +5,7 @@ import io.parley.server.gateway.http.HttpEndpoint;
 import io.parley.server.limits.RateLimiter;
 import io.parley.server.messaging.ConversationService;
 import io.parley.server.messaging.MessageService;
+import io.parley.server.notify.NotificationAdmin;
 import io.parley.server.user.UserService;
 
 /**
@@ -19,6 +20,7 @@ public final class AdminModule {
    *
    * @param adminApiKey the key every request must present as {@code Authorization: Bearer <key>};
    *     must not be blank
+   * @param notifications webhooks, push targets, mutes and dead letters
    * @param minter issues client tokens for {@code POST /v1/admin/users/{id}/tokens}
    * @return a thread-safe endpoint that never blocks and whose futures never fail
    */
@@ -28,9 +30,17 @@ public final class AdminModule {
       ConversationService conversations,
       MessageService messages,
       DeliveryService delivery,
+      NotificationAdmin notifications,
       UserTokenMinter minter) {
     return create(
-        adminApiKey, users, conversations, messages, delivery, minter, RateLimiter.unlimited());
+        adminApiKey,
+        users,
+        conversations,
+        messages,
+        delivery,
+        notifications,
+        minter,
+        RateLimiter.unlimited());
   }
 
   /**
@@ -43,9 +53,10 @@ public final class AdminModule {
       ConversationService conversations,
       MessageService messages,
       DeliveryService delivery,
+      NotificationAdmin notifications,
       UserTokenMinter minter,
       RateLimiter rateLimiter) {
     return new AdminEndpoint(
-        adminApiKey, users, conversations, messages, delivery, minter, rateLimiter);
+        adminApiKey, users, conversations, messages, delivery, notifications, minter, rateLimiter);
   }
 }

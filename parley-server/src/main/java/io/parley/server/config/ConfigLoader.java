@@ -202,6 +202,61 @@ public final class ConfigLoader {
             v.rate("rate_limits.admin_per_key"),
             v.rate("rate_limits.admin_per_ip"),
             v.integer("rate_limits.max_tracked_keys"));
+    ParleyConfig.Notify notify =
+        new ParleyConfig.Notify(
+            v.integer("notify.max_attempts"),
+            v.duration("notify.backoff_base"),
+            v.duration("notify.backoff_max"),
+            v.duration("notify.poll_interval"),
+            v.duration("notify.push_delay"),
+            v.duration("notify.http_timeout"),
+            v.duration("notify.breaker_open_duration"),
+            v.optional("notify.push_webhook_url"),
+            v.optional("notify.push_webhook_secret"),
+            v.bool("notify.push_preview"),
+            v.optional("notify.fcm_service_account_file"),
+            v.string("notify.fcm_base_url"),
+            v.optional("notify.webpush_vapid_public_key"),
+            v.optional("notify.webpush_vapid_private_key"),
+            v.string("notify.webpush_subject"),
+            v.optional("notify.apns_key_file"),
+            v.optional("notify.apns_key_id"),
+            v.optional("notify.apns_team_id"),
+            v.optional("notify.apns_topic"),
+            v.string("notify.apns_base_url"));
+    if (notify.apnsKeyFile() != null
+        && (notify.apnsKeyId() == null || notify.apnsTeamId() == null || notify.apnsTopic() == null)) {
+      problems.add(
+          "notify.apns_key_file needs notify.apns_key_id, notify.apns_team_id and notify.apns_topic");
+    }
+    if ((notify.webpushVapidPublicKey() == null) != (notify.webpushVapidPrivateKey() == null)) {
+      problems.add(
+          "notify.webpush_vapid_public_key and notify.webpush_vapid_private_key must be set together");
+    }
+    if (notify.fcmServiceAccountFile() != null
+        && !java.nio.file.Files.isReadable(java.nio.file.Path.of(notify.fcmServiceAccountFile()))) {
+      problems.add(
+          "notify.fcm_service_account_file "
+              + notify.fcmServiceAccountFile()
+              + " is not a readable file"
+              + v.origin("notify.fcm_service_account_file"));
+    }
+    String fcmUrlProblem = urlProblem(notify.fcmBaseUrl());
+    if (fcmUrlProblem != null) {
+      problems.add("notify.fcm_base_url " + fcmUrlProblem + v.origin("notify.fcm_base_url"));
+    }
+    if (notify.pushWebhookUrl() != null) {
+      String problem = urlProblem(notify.pushWebhookUrl());
+      if (problem != null) {
+        problems.add("notify.push_webhook_url " + problem + v.origin("notify.push_webhook_url"));
+      }
+      if (notify.pushWebhookSecret() == null || notify.pushWebhookSecret().length() < 16) {
+        problems.add("notify.push_webhook_secret must be set (at least 16 characters) when notify.push_webhook_url is");
+      }
+    }
+    if (notify.backoffMax().compareTo(notify.backoffBase()) < 0) {
+      problems.add("notify.backoff_max must not be shorter than notify.backoff_base");
+    }
     boolean hasKeySource = hmacSecret != null || !pems.isEmpty() || !jwksUrls.isEmpty();
     if (!devMode) {
       if (!hasKeySource) {
@@ -248,7 +303,8 @@ public final class ConfigLoader {
         timeouts,
         rateLimits,
         tls,
-        breaker);
+        breaker,
+        notify);
   }
 
   private static ParleyConfig.StorageEngine engine(Values v, List<String> problems) {

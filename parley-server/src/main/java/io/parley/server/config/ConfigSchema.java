@@ -76,7 +76,27 @@ public final class ConfigSchema {
           key("timeouts", "handshake", Type.DURATION, "10s", MS, H, "time a new connection has to send its HTTP request and then to authenticate"),
           key("timeouts", "idle", Type.DURATION, "60s", S, D, "a connection silent for this long is closed"),
           key("timeouts", "ping_interval", Type.DURATION, "25s", S, D, "how often the server pings (must be below idle)"),
-          key("timeouts", "token_expiry_warning", Type.DURATION, "60s", 0, D, "how long before token expiry the session is warned"));
+          key("timeouts", "token_expiry_warning", Type.DURATION, "60s", 0, D, "how long before token expiry the session is warned"),
+          key("notify", "max_attempts", Type.INT, "12", 1, 1000, "attempts of a webhook or push delivery before it moves to the dead-letter list"),
+          key("notify", "backoff_base", Type.DURATION, "1s", MS, H, "first retry delay cap; doubles per attempt (full jitter)"),
+          key("notify", "backoff_max", Type.DURATION, "10m", MS, D, "largest retry delay cap"),
+          key("notify", "poll_interval", Type.DURATION, "200ms", MS, MIN, "how often the outbox is checked for due jobs"),
+          key("notify", "push_delay", Type.DURATION, "3s", 0, H, "how long a member's devices have to receive an event over their sockets before a push is sent"),
+          key("notify", "http_timeout", Type.DURATION, "10s", 100 * MS, 10 * MIN, "timeout of one webhook or push provider request"),
+          key("notify", "breaker_open_duration", Type.DURATION, "30s", 10 * MS, H, "how long an endpoint's circuit breaker stays open before a trial request"),
+          key("notify", "push_webhook_url", Type.OPTIONAL_STRING, null, 0, 0, "generic push provider: the app's push gateway URL (null = provider off)"),
+          key("notify", "push_webhook_secret", Type.OPTIONAL_STRING, null, 0, 0, "generic push provider: HMAC-SHA256 key requests to the gateway are signed with"),
+          key("notify", "push_preview", Type.BOOL, "false", 0, 0, "include the text of text/* messages in pushes (opaque bodies never are)"),
+          key("notify", "fcm_service_account_file", Type.OPTIONAL_STRING, null, 0, 0, "FCM: path of the Firebase service-account JSON key (null = FCM off)"),
+          key("notify", "fcm_base_url", Type.STRING, "https://fcm.googleapis.com", 0, 0, "FCM: base URL of the HTTP v1 API"),
+          key("notify", "webpush_vapid_public_key", Type.OPTIONAL_STRING, null, 0, 0, "Web Push: VAPID public key, base64url uncompressed P-256 point (null = Web Push off)"),
+          key("notify", "webpush_vapid_private_key", Type.OPTIONAL_STRING, null, 0, 0, "Web Push: VAPID private key, base64url 32-byte scalar"),
+          key("notify", "webpush_subject", Type.STRING, "mailto:admin@localhost", 0, 0, "Web Push: VAPID contact (mailto: or https: URL) for push service operators"),
+          key("notify", "apns_key_file", Type.OPTIONAL_STRING, null, 0, 0, "APNs: path of the AuthKey_<key id>.p8 signing key (null = APNs off)"),
+          key("notify", "apns_key_id", Type.OPTIONAL_STRING, null, 0, 0, "APNs: the key id of that key"),
+          key("notify", "apns_team_id", Type.OPTIONAL_STRING, null, 0, 0, "APNs: the Apple developer team id"),
+          key("notify", "apns_topic", Type.OPTIONAL_STRING, null, 0, 0, "APNs: the app's bundle id"),
+          key("notify", "apns_base_url", Type.STRING, "https://api.push.apple.com", 0, 0, "APNs: base URL (https://api.sandbox.push.apple.com for development builds)"));
 
   private static final Map<String, ConfigKey> BY_PATH = index();
 

@@ -24,7 +24,8 @@ public record ParleyConfig(
     Timeouts timeouts,
     RateLimits rateLimits,
     Tls tls,
-    StoreBreaker storeBreaker) {
+    StoreBreaker storeBreaker,
+    Notify notifications) {
 
   /** A configuration that does not use Cassandra ({@link Cassandra#unused()}). */
   public ParleyConfig(
@@ -49,7 +50,8 @@ public record ParleyConfig(
         timeouts,
         rateLimits,
         tls,
-        storeBreaker);
+        storeBreaker,
+        Notify.DEFAULTS);
   }
 
   public ParleyConfig {
@@ -63,9 +65,10 @@ public record ParleyConfig(
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(timeouts, "timeouts");
     Objects.requireNonNull(rateLimits, "rateLimits");
+    Objects.requireNonNull(notifications, "notifications");
   }
 
-  /** A configuration with TLS off and the default store circuit breaker (tests, tools). */
+  /** A configuration with TLS off, the default store circuit breaker and notification settings (tests, tools). */
   public ParleyConfig(
       boolean devMode,
       Server server,
@@ -298,4 +301,59 @@ public record ParleyConfig(
   /** Connection timing. */
   public record Timeouts(
       Duration handshake, Duration idle, Duration pingInterval, Duration tokenExpiryWarning) {}
+
+  /**
+   * Notification outbox, webhooks and push (see docs/notifications.md).
+   *
+   * @param pushWebhookUrl the generic push provider's gateway URL, or null when it is off
+   * @param pushWebhookSecret HMAC key for requests to that gateway, or null
+   * @param fcmServiceAccountFile the Firebase service-account key file, or null when FCM is off
+   * @param webpushVapidPublicKey VAPID public key (base64url), or null when Web Push is off
+   * @param apnsKeyFile the APNs .p8 key, or null when APNs is off
+   */
+  public record Notify(
+      int maxAttempts,
+      Duration backoffBase,
+      Duration backoffMax,
+      Duration pollInterval,
+      Duration pushDelay,
+      Duration httpTimeout,
+      Duration breakerOpenDuration,
+      String pushWebhookUrl,
+      String pushWebhookSecret,
+      boolean pushPreview,
+      String fcmServiceAccountFile,
+      String fcmBaseUrl,
+      String webpushVapidPublicKey,
+      String webpushVapidPrivateKey,
+      String webpushSubject,
+      String apnsKeyFile,
+      String apnsKeyId,
+      String apnsTeamId,
+      String apnsTopic,
+      String apnsBaseUrl) {
+    /** The defaults of {@link ConfigSchema}. */
+    public static final Notify DEFAULTS =
+        new Notify(
+            12,
+            Duration.ofSeconds(1),
+            Duration.ofMinutes(10),
+            Duration.ofMillis(200),
+            Duration.ofSeconds(3),
+            Duration.ofSeconds(10),
+            Duration.ofSeconds(30),
+            null,
+            null,
+            false,
+            null,
+            "https://fcm.googleapis.com",
+            null,
+            null,
+            "mailto:admin@localhost",
+            null,
+            null,
+            null,
+            null,
+            "https://api.push.apple.com");
+  }
 }

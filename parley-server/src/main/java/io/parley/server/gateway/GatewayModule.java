@@ -111,7 +111,8 @@ public final class GatewayModule {
             services.messages(),
             services.delivery(),
             services.presence(),
-            services.users());
+            services.users(),
+            services.notifications());
     SessionContext context =
         new SessionContext(
             services.tokens(),

@@ -4,6 +4,7 @@ import io.parley.server.auth.TokenVerifier;
 import io.parley.server.delivery.DeliveryService;
 import io.parley.server.messaging.ConversationService;
 import io.parley.server.messaging.MessageService;
+import io.parley.server.notify.ClientNotifications;
 import io.parley.server.presence.PresenceService;
 import io.parley.server.user.UserService;
 import java.util.Objects;
@@ -18,7 +19,8 @@ public record GatewayServices(
     DeliveryService delivery,
     PresenceService presence,
     UserService users,
-    TokenVerifier tokens) {
+    TokenVerifier tokens,
+    ClientNotifications notifications) {
   public GatewayServices {
     Objects.requireNonNull(conversations, "conversations");
     Objects.requireNonNull(messages, "messages");
@@ -26,5 +28,6 @@ public record GatewayServices(
     Objects.requireNonNull(presence, "presence");
     Objects.requireNonNull(users, "users");
     Objects.requireNonNull(tokens, "tokens");
+    Objects.requireNonNull(notifications, "notifications");
   }
 }

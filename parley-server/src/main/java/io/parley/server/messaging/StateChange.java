@@ -227,6 +227,10 @@ public final class StateChange {
       write.putConversation(state.head());
     }
     committedRecipients = Set.copyOf(recipients());
+    for (Event e : events) {
+      // In the event's own commit, so no committed event can miss its notifications.
+      write.markNotifyPending(e.getConversationId(), e.getSeq());
+    }
     if (!events.isEmpty()) {
       if (state.keepsAllMembers()) {
         List<String> feedUsers = List.copyOf(committedRecipients);

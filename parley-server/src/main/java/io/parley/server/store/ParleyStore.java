@@ -96,6 +96,41 @@ public interface ParleyStore extends AutoCloseable {
   /** Users ordered by id, strictly after {@code afterUserId}. */
   List<UserRecord> users(String afterUserId, int limit);
 
+  // ---- notifications (see io.parley.server.notify) ----
+
+  /** Events marked notify-pending and not yet expanded, ordered by conversation and seq. */
+  List<EventRef> notifyPending(int limit);
+
+  /** True while the event's notify-pending mark exists. */
+  boolean isNotifyPending(String conversationId, long seq);
+
+  /**
+   * The first (lowest-seq) job of each outbox lane, for lanes ordered after {@code afterLane} (""
+   * = from the start), at most {@code limit} lanes.
+   */
+  List<OutboxJob> outboxLaneHeads(String afterLane, int limit);
+
+  /** The jobs of one lane with seq strictly greater than {@code afterSeq}, ascending. */
+  List<OutboxJob> outboxLane(String lane, long afterSeq, int limit);
+
+  Optional<OutboxJob> deadLetter(String jobId);
+
+  /** Dead letters ordered by job id, strictly after {@code afterJobId} ("" = from the start). */
+  List<OutboxJob> deadLetters(String afterJobId, int limit);
+
+  Optional<WebhookRecord> webhook(String webhookId);
+
+  /** Webhooks ordered by id, strictly after {@code afterWebhookId}. */
+  List<WebhookRecord> webhooks(String afterWebhookId, int limit);
+
+  Optional<PushTargetRecord> pushTarget(String userId, String targetId);
+
+  /** The user's push targets ordered by target id. */
+  List<PushTargetRecord> pushTargets(String userId, int limit);
+
+  /** True when the user muted the conversation's push notifications. */
+  boolean isMuted(String userId, String conversationId);
+
   /** True when the store accepts writes (used by {@code /readyz}). */
   boolean isHealthy();
 

@@ -19,6 +19,17 @@ public final class StoreWrite {
   private final List<IdempotencyEntry> idempotency = new ArrayList<>();
   private final List<ReceiptRecord> receipts = new ArrayList<>();
   private final List<FeedAppend> feedAppends = new ArrayList<>();
+  private final List<EventRef> notifyMarks = new ArrayList<>();
+  private final List<EventRef> notifyClears = new ArrayList<>();
+  private final List<OutboxJob> outboxPuts = new ArrayList<>();
+  private final List<OutboxJob> outboxRemovals = new ArrayList<>();
+  private final List<OutboxJob> deadLetterPuts = new ArrayList<>();
+  private final List<String> deadLetterRemovals = new ArrayList<>();
+  private final List<WebhookRecord> webhookPuts = new ArrayList<>();
+  private final List<String> webhookRemovals = new ArrayList<>();
+  private final List<PushTargetRecord> pushTargetPuts = new ArrayList<>();
+  private final List<PushTargetRecord> pushTargetRemovals = new ArrayList<>();
+  private final List<MuteChange> muteChanges = new ArrayList<>();
   private long epoch = -1;
 
   /**
@@ -28,6 +39,14 @@ public final class StoreWrite {
   public record FeedAppend(List<String> userIds, String conversationId, long seq) {
     public FeedAppend {
       userIds = List.copyOf(userIds);
+      Objects.requireNonNull(conversationId, "conversationId");
+    }
+  }
+
+  /** Mutes ({@code muted}) or unmutes a conversation's push notifications for one user. */
+  public record MuteChange(String userId, String conversationId, boolean muted) {
+    public MuteChange {
+      Objects.requireNonNull(userId, "userId");
       Objects.requireNonNull(conversationId, "conversationId");
     }
   }
@@ -78,6 +97,70 @@ public final class StoreWrite {
   }
 
   /**
+   * Marks a committed event as not yet expanded into notification jobs. The messaging engine adds
+   * the mark in the same write as the event, so a crash between commit and expansion cannot lose
+   * a notification: the notification service expands every mark it finds at start.
+   */
+  public StoreWrite markNotifyPending(String conversationId, long seq) {
+    notifyMarks.add(new EventRef(conversationId, seq));
+    return this;
+  }
+
+  /** Removes a notify-pending mark (in the same write as the jobs it expanded into). */
+  public StoreWrite clearNotifyPending(EventRef ref) {
+    notifyClears.add(Objects.requireNonNull(ref, "ref"));
+    return this;
+  }
+
+  /** Adds or replaces the outbox job at ({@code lane}, {@code seq}). */
+  public StoreWrite putOutboxJob(OutboxJob job) {
+    outboxPuts.add(Objects.requireNonNull(job, "job"));
+    return this;
+  }
+
+  /** Removes the outbox job at the job's ({@code lane}, {@code seq}). */
+  public StoreWrite removeOutboxJob(OutboxJob job) {
+    outboxRemovals.add(Objects.requireNonNull(job, "job"));
+    return this;
+  }
+
+  /** Adds or replaces a dead letter, keyed by its job id. */
+  public StoreWrite putDeadLetter(OutboxJob job) {
+    deadLetterPuts.add(Objects.requireNonNull(job, "job"));
+    return this;
+  }
+
+  public StoreWrite removeDeadLetter(String jobId) {
+    deadLetterRemovals.add(Objects.requireNonNull(jobId, "jobId"));
+    return this;
+  }
+
+  public StoreWrite putWebhook(WebhookRecord w) {
+    webhookPuts.add(Objects.requireNonNull(w, "w"));
+    return this;
+  }
+
+  public StoreWrite removeWebhook(String webhookId) {
+    webhookRemovals.add(Objects.requireNonNull(webhookId, "webhookId"));
+    return this;
+  }
+
+  public StoreWrite putPushTarget(PushTargetRecord t) {
+    pushTargetPuts.add(Objects.requireNonNull(t, "t"));
+    return this;
+  }
+
+  public StoreWrite removePushTarget(PushTargetRecord t) {
+    pushTargetRemovals.add(Objects.requireNonNull(t, "t"));
+    return this;
+  }
+
+  public StoreWrite setMuted(String userId, String conversationId, boolean muted) {
+    muteChanges.add(new MuteChange(userId, conversationId, muted));
+    return this;
+  }
+
+  /**
    * Tags this write with the sequencer epoch its in-memory state was loaded in. A store that has
    * failed a commit since then rejects it, so a write built on state that never reached disk can
    * never create a gap. -1 (the default) means "not built from cached state".
@@ -123,6 +206,50 @@ public final class StoreWrite {
     return feedAppends;
   }
 
+  public List<EventRef> notifyMarks() {
+    return notifyMarks;
+  }
+
+  public List<EventRef> notifyClears() {
+    return notifyClears;
+  }
+
+  public List<OutboxJob> outboxPuts() {
+    return outboxPuts;
+  }
+
+  public List<OutboxJob> outboxRemovals() {
+    return outboxRemovals;
+  }
+
+  public List<OutboxJob> deadLetterPuts() {
+    return deadLetterPuts;
+  }
+
+  public List<String> deadLetterRemovals() {
+    return deadLetterRemovals;
+  }
+
+  public List<WebhookRecord> webhookPuts() {
+    return webhookPuts;
+  }
+
+  public List<String> webhookRemovals() {
+    return webhookRemovals;
+  }
+
+  public List<PushTargetRecord> pushTargetPuts() {
+    return pushTargetPuts;
+  }
+
+  public List<PushTargetRecord> pushTargetRemovals() {
+    return pushTargetRemovals;
+  }
+
+  public List<MuteChange> muteChanges() {
+    return muteChanges;
+  }
+
   public boolean isEmpty() {
     return users.isEmpty()
         && conversations.isEmpty()
@@ -131,6 +258,17 @@ public final class StoreWrite {
         && memberRemovals.isEmpty()
         && idempotency.isEmpty()
         && receipts.isEmpty()
-        && feedAppends.isEmpty();
+        && feedAppends.isEmpty()
+        && notifyMarks.isEmpty()
+        && notifyClears.isEmpty()
+        && outboxPuts.isEmpty()
+        && outboxRemovals.isEmpty()
+        && deadLetterPuts.isEmpty()
+        && deadLetterRemovals.isEmpty()
+        && webhookPuts.isEmpty()
+        && webhookRemovals.isEmpty()
+        && pushTargetPuts.isEmpty()
+        && pushTargetRemovals.isEmpty()
+        && muteChanges.isEmpty();
   }
 }

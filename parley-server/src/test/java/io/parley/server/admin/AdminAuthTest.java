@@ -76,7 +76,7 @@ class AdminAuthTest {
     assertThatThrownBy(
             () ->
                 AdminModule.create(
-                    "  ", s.users, s.conversations, s.messages, s.delivery, s.minter))
+                    "  ", s.users, s.conversations, s.messages, s.delivery, s.notifications, s.minter))
         .isInstanceOf(IllegalArgumentException.class);
   }
 
@@ -84,7 +84,7 @@ class AdminAuthTest {
   void moduleCreatesAWorkingEndpoint() throws Exception {
     RecordingServices s = new RecordingServices();
     var endpoint =
-        AdminModule.create("k", s.users, s.conversations, s.messages, s.delivery, s.minter);
+        AdminModule.create("k", s.users, s.conversations, s.messages, s.delivery, s.notifications, s.minter);
     HttpReply reply =
         endpoint
             .handle(

@@ -28,6 +28,7 @@ final class AdminHarness {
           services.conversations,
           services.messages,
           services.delivery,
+          services.notifications,
           services.minter);
 
   /** An authorized call; {@code target} may carry a query string. */

@@ -187,6 +187,7 @@ class AdminUserRoutesTest {
             rs.conversations,
             rs.messages,
             rs.delivery,
+            rs.notifications,
             (user, ttl) -> {
               throw RecordingServices.error(ErrorCode.UNSUPPORTED);
             });
@@ -232,6 +233,7 @@ class AdminUserRoutesTest {
             harness.services.conversations,
             harness.services.messages,
             harness.services.delivery,
+            harness.services.notifications,
             harness.services.minter);
     HttpReply reply =
         throwing

@@ -51,6 +51,10 @@ import io.parley.server.store.UserRecord;
 import io.parley.server.user.UserService;
 import java.time.Duration;
 import java.util.ArrayList;
+import io.parley.server.notify.NotificationAdmin;
+import io.parley.server.store.OutboxJob;
+import io.parley.server.store.PushTargetRecord;
+import io.parley.server.store.WebhookRecord;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -78,6 +82,7 @@ final class RecordingServices {
   final ConversationService conversations = new Conversations();
   final MessageService messages = new Messages();
   final DeliveryService delivery = new Delivery();
+  final NotificationAdmin notifications = new Notifications();
   final UserTokenMinter minter =
       (userId, ttl) -> {
         mintedFor.add(userId);
@@ -121,6 +126,70 @@ final class RecordingServices {
       return CompletableFuture.failedFuture(e);
     }
     return CompletableFuture.completedFuture(value);
+  }
+
+  /** Records notification calls; answers with records built from the request. */
+  private final class Notifications implements NotificationAdmin {
+    @Override
+    public CompletableFuture<WebhookRecord> createWebhook(
+        String url, String secret, List<String> eventTypes) {
+      return answer(
+          "createWebhook",
+          null,
+          url,
+          new WebhookRecord("wh_1", url, secret == null ? "generated" : secret, eventTypes, 1));
+    }
+
+    @Override
+    public CompletableFuture<List<WebhookRecord>> webhooks() {
+      return answer("webhooks", null, null, List.of());
+    }
+
+    @Override
+    public CompletableFuture<WebhookRecord> webhook(String webhookId) {
+      return answer("webhook", null, webhookId, new WebhookRecord(webhookId, "http://h/", "s", List.of(), 1));
+    }
+
+    @Override
+    public CompletableFuture<Void> deleteWebhook(String webhookId) {
+      return answer("deleteWebhook", null, webhookId, null);
+    }
+
+    @Override
+    public CompletableFuture<List<OutboxJob>> deadLetters(String afterJobId, int limit) {
+      return answer("deadLetters", null, afterJobId, List.of());
+    }
+
+    @Override
+    public CompletableFuture<OutboxJob> replay(String jobId) {
+      return answer(
+          "replay", null, jobId, new OutboxJob("lane", 1, jobId, "webhook", "wh_1", new byte[0], 0, 1, "", 1));
+    }
+
+    @Override
+    public CompletableFuture<PushTargetRecord> registerPushTarget(
+        String userId, String deviceId, String provider, String token) {
+      return answer(
+          "registerPushTarget",
+          null,
+          userId,
+          new PushTargetRecord(userId, "pt_1", deviceId, provider, token, 1));
+    }
+
+    @Override
+    public CompletableFuture<List<PushTargetRecord>> pushTargets(String userId) {
+      return answer("pushTargets", null, userId, List.of());
+    }
+
+    @Override
+    public CompletableFuture<Void> removePushTarget(String userId, String targetId) {
+      return answer("removePushTarget", null, userId + "/" + targetId, null);
+    }
+
+    @Override
+    public CompletableFuture<Void> setMuted(String userId, String conversationId, boolean muted) {
+      return answer("setMuted", null, userId + "/" + conversationId + "/" + muted, null);
+    }
   }
 
   private static <T> CompletableFuture<T> unexpected(String method) {

@@ -552,6 +552,109 @@ public abstract class ParleyStoreConformanceTest {
     return new StoredEvent(e, ordinal);
   }
 
+  // ---- notifications ----
+
+  @Test
+  void notifyMarksAreListedInConversationAndSeqOrderAndCleared() {
+    commit(
+        new StoreWrite()
+            .markNotifyPending("c2", 1)
+            .markNotifyPending("c1", 2)
+            .markNotifyPending("c1", 1));
+
+    assertThat(store.notifyPending(10))
+        .containsExactly(new EventRef("c1", 1), new EventRef("c1", 2), new EventRef("c2", 1));
+    assertThat(store.isNotifyPending("c1", 2)).isTrue();
+
+    commit(new StoreWrite().clearNotifyPending(new EventRef("c1", 2)));
+    reopen();
+
+    assertThat(store.notifyPending(10))
+        .containsExactly(new EventRef("c1", 1), new EventRef("c2", 1));
+    assertThat(store.isNotifyPending("c1", 2)).isFalse();
+  }
+
+  @Test
+  void outboxJobsSurviveReopenAndLaneHeadsAreTheLowestSeqOfEachLane() {
+    commit(
+        new StoreWrite()
+            .putOutboxJob(job("lane-b", 7))
+            .putOutboxJob(job("lane-a", 3))
+            .putOutboxJob(job("lane-a", 2))
+            .putOutboxJob(job("lane-c", 1)));
+    reopen();
+
+    assertThat(store.outboxLaneHeads("", 10))
+        .extracting(OutboxJob::lane, OutboxJob::seq)
+        .containsExactly(tuple("lane-a", 2L), tuple("lane-b", 7L), tuple("lane-c", 1L));
+    assertThat(store.outboxLaneHeads("lane-a", 1))
+        .extracting(OutboxJob::lane)
+        .containsExactly("lane-b");
+    assertThat(store.outboxLane("lane-a", 0, 10)).containsExactly(job("lane-a", 2), job("lane-a", 3));
+  }
+
+  @Test
+  void aJobMovedInOneWriteIsReplacedAndARemovedJobIsGone() {
+    OutboxJob first = job("lane", 1);
+    commit(new StoreWrite().putOutboxJob(first).putOutboxJob(job("lane", 2)));
+
+    OutboxJob retried = first.failed("HTTP 503", 99);
+    commit(new StoreWrite().removeOutboxJob(first).putOutboxJob(retried));
+    assertThat(store.outboxLane("lane", 0, 10)).containsExactly(retried, job("lane", 2));
+
+    commit(new StoreWrite().removeOutboxJob(retried).putDeadLetter(retried));
+    assertThat(store.outboxLaneHeads("", 10)).containsExactly(job("lane", 2));
+    assertThat(store.deadLetter(retried.jobId())).contains(retried);
+    assertThat(store.deadLetters("", 10)).containsExactly(retried);
+
+    commit(new StoreWrite().removeDeadLetter(retried.jobId()));
+    assertThat(store.deadLetters("", 10)).isEmpty();
+  }
+
+  @Test
+  void webhooksPushTargetsAndMutesAreReadBack() {
+    WebhookRecord hook =
+        new WebhookRecord("wh1", "https://app.example/hook", "s3cret", List.of("message.created"), 5);
+    PushTargetRecord phone = new PushTargetRecord("alice", "t1", "phone", "webhook", "tok", 6);
+    PushTargetRecord tablet = new PushTargetRecord("alice", "t2", "tablet", "webhook", "tok2", 7);
+    commit(
+        new StoreWrite()
+            .putWebhook(hook)
+            .putPushTarget(tablet)
+            .putPushTarget(phone)
+            .setMuted("alice", "c1", true));
+    reopen();
+
+    assertThat(store.webhook("wh1")).contains(hook);
+    assertThat(store.webhooks("", 10)).containsExactly(hook);
+    assertThat(store.pushTargets("alice", 10)).containsExactly(phone, tablet);
+    assertThat(store.pushTarget("alice", "t2")).contains(tablet);
+    assertThat(store.pushTargets("bob", 10)).isEmpty();
+    assertThat(store.isMuted("alice", "c1")).isTrue();
+    assertThat(store.isMuted("alice", "c2")).isFalse();
+
+    commit(
+        new StoreWrite().removeWebhook("wh1").removePushTarget(phone).setMuted("alice", "c1", false));
+
+    assertThat(store.webhook("wh1")).isEmpty();
+    assertThat(store.pushTargets("alice", 10)).containsExactly(tablet);
+    assertThat(store.isMuted("alice", "c1")).isFalse();
+  }
+
+  private static OutboxJob job(String lane, long seq) {
+    return new OutboxJob(
+        lane,
+        seq,
+        lane + "-" + seq,
+        "webhook",
+        "wh1",
+        ("{\"seq\":" + seq + "}").getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        0,
+        1000 + seq,
+        "",
+        500);
+  }
+
   private static List<String> ids(List<UserRecord> users) {
     return users.stream().map(UserRecord::userId).toList();
   }

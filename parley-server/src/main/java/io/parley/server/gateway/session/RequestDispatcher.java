@@ -8,6 +8,7 @@ import io.parley.server.core.ParleyException;
 import io.parley.server.delivery.DeliveryService;
 import io.parley.server.messaging.ConversationService;
 import io.parley.server.messaging.MessageService;
+import io.parley.server.notify.ClientNotifications;
 import io.parley.server.presence.PresenceService;
 import io.parley.server.user.UserService;
 import java.util.Objects;
@@ -31,13 +32,16 @@ public final class RequestDispatcher {
   private final DeliveryService delivery;
   private final PresenceService presence;
   private final UserService users;
+  private final ClientNotifications notifications;
 
   public RequestDispatcher(
       ConversationService conversations,
       MessageService messages,
       DeliveryService delivery,
       PresenceService presence,
-      UserService users) {
+      UserService users,
+      ClientNotifications notifications) {
+    this.notifications = Objects.requireNonNull(notifications, "notifications");
     this.conversations = Objects.requireNonNull(conversations, "conversations");
     this.messages = Objects.requireNonNull(messages, "messages");
     this.delivery = Objects.requireNonNull(delivery, "delivery");
@@ -105,6 +109,12 @@ public final class RequestDispatcher {
         return call(() -> users.getProfile(caller, f.getGetProfile()), ServerFrame.Builder::setProfile);
       case UPDATE_PROFILE:
         return call(() -> users.updateProfile(caller, f.getUpdateProfile()), ServerFrame.Builder::setProfile);
+      case REGISTER_PUSH_TARGET:
+        return call(() -> notifications.registerPushTarget(caller, f.getRegisterPushTarget()), ServerFrame.Builder::setPushTarget);
+      case UNREGISTER_PUSH_TARGET:
+        return call(() -> notifications.unregisterPushTarget(caller, f.getUnregisterPushTarget()), ServerFrame.Builder::setAck);
+      case SET_CONVERSATION_MUTED:
+        return call(() -> notifications.setConversationMuted(caller, f.getSetConversationMuted()), ServerFrame.Builder::setAck);
       default:
         return CompletableFuture.failedFuture(
             new ParleyException(ErrorCode.UNSUPPORTED, "unsupported request kind"));

@@ -7,14 +7,18 @@ import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
 import io.parley.server.config.ParleyConfig;
 import io.parley.server.store.CommitStats;
 import io.parley.server.store.ConversationRecord;
+import io.parley.server.store.EventRef;
 import io.parley.server.store.FeedEntry;
 import io.parley.server.store.MemberRecord;
+import io.parley.server.store.OutboxJob;
 import io.parley.server.store.ParleyStore;
+import io.parley.server.store.PushTargetRecord;
 import io.parley.server.store.ReceiptRecord;
 import io.parley.server.store.StoreUnavailableException;
 import io.parley.server.store.StoreWrite;
 import io.parley.server.store.StoredEvent;
 import io.parley.server.store.UserRecord;
+import io.parley.server.store.WebhookRecord;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -234,6 +238,61 @@ public final class CassandraStore implements ParleyStore, CommitStats {
       return List.of();
     }
     return tables.users.list(afterUserId, limit);
+  }
+
+  @Override
+  public List<EventRef> notifyPending(int limit) {
+    return tables.notifyPending.list(limit);
+  }
+
+  @Override
+  public boolean isNotifyPending(String conversationId, long seq) {
+    return tables.notifyPending.contains(conversationId, seq);
+  }
+
+  @Override
+  public List<OutboxJob> outboxLaneHeads(String afterLane, int limit) {
+    return tables.outbox.laneHeads(afterLane, limit);
+  }
+
+  @Override
+  public List<OutboxJob> outboxLane(String lane, long afterSeq, int limit) {
+    return tables.outbox.lane(lane, afterSeq, limit);
+  }
+
+  @Override
+  public Optional<OutboxJob> deadLetter(String jobId) {
+    return tables.deadLetters.get(jobId);
+  }
+
+  @Override
+  public List<OutboxJob> deadLetters(String afterJobId, int limit) {
+    return tables.deadLetters.list(afterJobId, limit);
+  }
+
+  @Override
+  public Optional<WebhookRecord> webhook(String webhookId) {
+    return tables.webhooks.get(webhookId);
+  }
+
+  @Override
+  public List<WebhookRecord> webhooks(String afterWebhookId, int limit) {
+    return tables.webhooks.list(afterWebhookId, limit);
+  }
+
+  @Override
+  public Optional<PushTargetRecord> pushTarget(String userId, String targetId) {
+    return tables.pushTargets.get(userId, targetId);
+  }
+
+  @Override
+  public List<PushTargetRecord> pushTargets(String userId, int limit) {
+    return tables.pushTargets.list(userId, limit);
+  }
+
+  @Override
+  public boolean isMuted(String userId, String conversationId) {
+    return tables.mutes.isMuted(userId, conversationId);
   }
 
   /** True while the writer accepts writes and the latest batch did not fail. */

@@ -314,7 +314,8 @@ final class CommitWriter {
 
   private static int roughStatements(StoreWrite w) {
     int n =
-        w.users().size()
+        Tables.notifyRows(w)
+            + w.users().size()
             + w.conversations().size()
             + 2 * w.events().size()
             + 2 * w.memberUpserts().size()

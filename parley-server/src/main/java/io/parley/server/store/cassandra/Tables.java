@@ -2,15 +2,21 @@ package io.parley.server.store.cassandra;
 
 import com.datastax.oss.driver.api.core.cql.BatchableStatement;
 import io.parley.server.store.ConversationRecord;
+import io.parley.server.store.EventRef;
 import io.parley.server.store.IdempotencyEntry;
 import io.parley.server.store.MemberRecord;
+import io.parley.server.store.OutboxJob;
+import io.parley.server.store.PushTargetRecord;
 import io.parley.server.store.ReceiptRecord;
 import io.parley.server.store.StoreWrite;
 import io.parley.server.store.StoredEvent;
 import io.parley.server.store.UserRecord;
+import io.parley.server.store.WebhookRecord;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Every table family of the keyspace, with their prepared statements, and the mapping of one
@@ -25,6 +31,12 @@ final class Tables {
   final IdempotencyTable idempotency;
   final ReceiptsTable receipts;
   final FeedTable feed;
+  final NotifyPendingTable notifyPending;
+  final OutboxTable outbox;
+  final DeadLettersTable deadLetters;
+  final WebhooksTable webhooks;
+  final PushTargetsTable pushTargets;
+  final MutesTable mutes;
 
   Tables(Cql cql) {
     this.users = new UsersTable(cql);
@@ -34,6 +46,12 @@ final class Tables {
     this.idempotency = new IdempotencyTable(cql);
     this.receipts = new ReceiptsTable(cql);
     this.feed = new FeedTable(cql);
+    this.notifyPending = new NotifyPendingTable(cql);
+    this.outbox = new OutboxTable(cql);
+    this.deadLetters = new DeadLettersTable(cql);
+    this.webhooks = new WebhooksTable(cql);
+    this.pushTargets = new PushTargetsTable(cql);
+    this.mutes = new MutesTable(cql);
   }
 
   /**
@@ -73,6 +91,17 @@ final class Tables {
       Ids.positive(f.seq(), "feed event seq");
       f.userIds().forEach(Ids::check);
     }
+    w.notifyMarks().forEach(NotifyPendingTable::check);
+    w.notifyClears().forEach(NotifyPendingTable::check);
+    w.outboxPuts().forEach(OutboxTable::check);
+    w.outboxRemovals().forEach(OutboxTable::check);
+    w.deadLetterPuts().forEach(OutboxTable::check);
+    w.deadLetterRemovals().forEach(Ids::check);
+    w.webhookPuts().forEach(h -> Ids.check(h.webhookId()));
+    w.webhookRemovals().forEach(Ids::check);
+    w.pushTargetPuts().forEach(PushTargetsTable::check);
+    w.pushTargetRemovals().forEach(PushTargetsTable::check);
+    w.muteChanges().forEach(MutesTable::check);
   }
 
   /**
@@ -112,6 +141,87 @@ final class Tables {
       }
     }
     heads.forEach((userId, head) -> feed.putHead(batch, userId, head, timestamp));
+    addNotifyTo(batch, w, timestamp);
+  }
+
+  /**
+   * The notification records of one write, with the embedded engine's semantics: removals apply
+   * before puts and the last mute change of a key wins. Statements of one write share a timestamp,
+   * and on a timestamp tie Cassandra lets a deletion win over an insert; so a removal of a key that
+   * the same write puts again (a retried job moved in place, a replayed dead letter) is left out
+   * rather than sent, and mute changes are collapsed to the last one per key. The insert writes
+   * every column, so it replaces the old row exactly as remove-then-put would.
+   */
+  private void addNotifyTo(List<BatchableStatement<?>> batch, StoreWrite w, long timestamp) {
+    Set<EventRef> marked = new HashSet<>(w.notifyMarks());
+    for (EventRef r : w.notifyClears()) {
+      if (!marked.contains(r)) {
+        notifyPending.clear(batch, r, timestamp);
+      }
+    }
+    for (EventRef r : w.notifyMarks()) {
+      notifyPending.mark(batch, r, timestamp);
+    }
+    Set<EventRef> jobsPut = new HashSet<>();
+    w.outboxPuts().forEach(j -> jobsPut.add(new EventRef(j.lane(), j.seq())));
+    for (OutboxJob j : w.outboxRemovals()) {
+      if (!jobsPut.contains(new EventRef(j.lane(), j.seq()))) {
+        outbox.remove(batch, j, timestamp);
+      }
+    }
+    for (OutboxJob j : w.outboxPuts()) {
+      outbox.put(batch, j, timestamp);
+    }
+    Set<String> deadPut = new HashSet<>();
+    w.deadLetterPuts().forEach(j -> deadPut.add(j.jobId()));
+    for (String jobId : w.deadLetterRemovals()) {
+      if (!deadPut.contains(jobId)) {
+        deadLetters.remove(batch, jobId, timestamp);
+      }
+    }
+    for (OutboxJob j : w.deadLetterPuts()) {
+      deadLetters.put(batch, j, timestamp);
+    }
+    Set<String> hooksPut = new HashSet<>();
+    w.webhookPuts().forEach(h -> hooksPut.add(h.webhookId()));
+    for (String webhookId : w.webhookRemovals()) {
+      if (!hooksPut.contains(webhookId)) {
+        webhooks.remove(batch, webhookId, timestamp);
+      }
+    }
+    for (WebhookRecord h : w.webhookPuts()) {
+      webhooks.put(batch, h, timestamp);
+    }
+    Set<List<String>> targetsPut = new HashSet<>();
+    w.pushTargetPuts().forEach(t -> targetsPut.add(List.of(t.userId(), t.targetId())));
+    for (PushTargetRecord t : w.pushTargetRemovals()) {
+      if (!targetsPut.contains(List.of(t.userId(), t.targetId()))) {
+        pushTargets.remove(batch, t, timestamp);
+      }
+    }
+    for (PushTargetRecord t : w.pushTargetPuts()) {
+      pushTargets.put(batch, t, timestamp);
+    }
+    Map<List<String>, StoreWrite.MuteChange> lastMute = new LinkedHashMap<>();
+    for (StoreWrite.MuteChange m : w.muteChanges()) {
+      lastMute.put(List.of(m.userId(), m.conversationId()), m);
+    }
+    lastMute.values().forEach(m -> mutes.apply(batch, m, timestamp));
+  }
+
+  /** The number of notification rows a write touches (one statement each). */
+  static int notifyRows(StoreWrite w) {
+    return w.notifyMarks().size()
+        + w.notifyClears().size()
+        + w.outboxPuts().size()
+        + w.outboxRemovals().size()
+        + w.deadLetterPuts().size()
+        + w.deadLetterRemovals().size()
+        + w.webhookPuts().size()
+        + w.webhookRemovals().size()
+        + w.pushTargetPuts().size()
+        + w.pushTargetRemovals().size()
+        + w.muteChanges().size();
   }
 
   /** A rough size of the write in bytes, to keep logged batches well below the server's limit. */
@@ -123,8 +233,15 @@ final class Tables {
     for (ConversationRecord c : w.conversations()) {
       bytes += c.metadata().getSerializedSize() + 128;
     }
+    for (OutboxJob j : w.outboxPuts()) {
+      bytes += j.payload().length + j.lastError().length();
+    }
+    for (OutboxJob j : w.deadLetterPuts()) {
+      bytes += j.payload().length + j.lastError().length();
+    }
     int rows =
-        w.users().size()
+        notifyRows(w)
+            + w.users().size()
             + 2 * w.memberUpserts().size()
             + 2 * w.memberRemovals().size()
             + w.idempotency().size()

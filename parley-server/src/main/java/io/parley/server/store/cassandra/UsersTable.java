@@ -1,24 +1,20 @@
 package io.parley.server.store.cassandra;
 
-import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
 import com.datastax.oss.driver.api.core.cql.BatchableStatement;
+import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
-import com.datastax.oss.driver.api.core.DriverException;
-import io.parley.server.store.StoreUnavailableException;
 import io.parley.server.store.UserRecord;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.CompletionStage;
 
 /**
  * The {@code users} table: {@code PRIMARY KEY ((shard), user_id)} with {@code shard = hash(user_id)
  * mod }{@value #SHARDS}. Sharding keeps partitions bounded while still letting {@link #list} return
- * every user in id order: it reads the next page of each shard in parallel and merges them.
+ * every user in id order: it reads the next page of each shard in parallel and merges them
+ * ({@link Shards}).
  * Thread-safe.
  */
 final class UsersTable {
@@ -48,7 +44,7 @@ final class UsersTable {
 
   /** The shard of a user id: stable across JVMs because String.hashCode is specified. */
   static int shard(String userId) {
-    return Math.floorMod(userId.hashCode(), SHARDS);
+    return Shards.of(userId, SHARDS);
   }
 
   void put(List<BatchableStatement<?>> batch, UserRecord u, long timestamp) {
@@ -73,34 +69,16 @@ final class UsersTable {
 
   /** Users ordered by id (code point order) strictly after {@code afterUserId}. */
   List<UserRecord> list(String afterUserId, int limit) {
-    List<CompletableFuture<List<UserRecord>>> shards = new ArrayList<>(SHARDS);
+    List<BoundStatement> shards = new ArrayList<>(SHARDS);
     for (int shard = 0; shard < SHARDS; shard++) {
-      CompletionStage<AsyncResultSet> stage =
-          cql.session().executeAsync(Cql.bind(page, shard, afterUserId, limit));
-      shards.add(stage.thenApply(UsersTable::firstPage).toCompletableFuture());
+      shards.add(Cql.bind(page, shard, afterUserId, limit));
     }
-    List<UserRecord> all = new ArrayList<>();
-    try {
-      for (CompletableFuture<List<UserRecord>> f : shards) {
-        all.addAll(f.join());
-      }
-    } catch (CompletionException e) {
-      Throwable cause = e.getCause() == null ? e : e.getCause();
-      throw new StoreUnavailableException("read failed: " + cause.getMessage(), cause);
-    } catch (IllegalStateException | DriverException e) {
-      throw new StoreUnavailableException("read failed: " + e.getMessage(), e);
-    }
-    all.sort(Comparator.comparing(UserRecord::userId, Ids.CODE_POINT_ORDER));
-    return all.size() <= limit ? all : List.copyOf(all.subList(0, limit));
-  }
-
-  /** LIMIT is at most the page size, so the first page is the whole answer. */
-  private static List<UserRecord> firstPage(AsyncResultSet rs) {
-    List<UserRecord> out = new ArrayList<>();
-    for (Row row : rs.currentPage()) {
-      out.add(user(row));
-    }
-    return out;
+    return Shards.merge(
+        cql,
+        shards,
+        UsersTable::user,
+        Comparator.comparing(UserRecord::userId, Ids.CODE_POINT_ORDER),
+        limit);
   }
 
   private static UserRecord user(Row r) {

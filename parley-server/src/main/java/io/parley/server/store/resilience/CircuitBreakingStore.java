@@ -7,14 +7,18 @@ import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.parley.server.config.ParleyConfig;
 import io.parley.server.store.ConversationRecord;
+import io.parley.server.store.EventRef;
 import io.parley.server.store.FeedEntry;
 import io.parley.server.store.MemberRecord;
+import io.parley.server.store.OutboxJob;
 import io.parley.server.store.ParleyStore;
+import io.parley.server.store.PushTargetRecord;
 import io.parley.server.store.ReceiptRecord;
 import io.parley.server.store.StoreUnavailableException;
 import io.parley.server.store.StoreWrite;
 import io.parley.server.store.StoredEvent;
 import io.parley.server.store.UserRecord;
+import io.parley.server.store.WebhookRecord;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -221,6 +225,61 @@ public final class CircuitBreakingStore implements ParleyStore {
   @Override
   public List<UserRecord> users(String afterUserId, int limit) {
     return reads.call(() -> store.users(afterUserId, limit));
+  }
+
+  @Override
+  public List<EventRef> notifyPending(int limit) {
+    return reads.call(() -> store.notifyPending(limit));
+  }
+
+  @Override
+  public boolean isNotifyPending(String conversationId, long seq) {
+    return reads.call(() -> store.isNotifyPending(conversationId, seq));
+  }
+
+  @Override
+  public List<OutboxJob> outboxLaneHeads(String afterLane, int limit) {
+    return reads.call(() -> store.outboxLaneHeads(afterLane, limit));
+  }
+
+  @Override
+  public List<OutboxJob> outboxLane(String lane, long afterSeq, int limit) {
+    return reads.call(() -> store.outboxLane(lane, afterSeq, limit));
+  }
+
+  @Override
+  public Optional<OutboxJob> deadLetter(String jobId) {
+    return reads.call(() -> store.deadLetter(jobId));
+  }
+
+  @Override
+  public List<OutboxJob> deadLetters(String afterJobId, int limit) {
+    return reads.call(() -> store.deadLetters(afterJobId, limit));
+  }
+
+  @Override
+  public Optional<WebhookRecord> webhook(String webhookId) {
+    return reads.call(() -> store.webhook(webhookId));
+  }
+
+  @Override
+  public List<WebhookRecord> webhooks(String afterWebhookId, int limit) {
+    return reads.call(() -> store.webhooks(afterWebhookId, limit));
+  }
+
+  @Override
+  public Optional<PushTargetRecord> pushTarget(String userId, String targetId) {
+    return reads.call(() -> store.pushTarget(userId, targetId));
+  }
+
+  @Override
+  public List<PushTargetRecord> pushTargets(String userId, int limit) {
+    return reads.call(() -> store.pushTargets(userId, limit));
+  }
+
+  @Override
+  public boolean isMuted(String userId, String conversationId) {
+    return reads.call(() -> store.isMuted(userId, conversationId));
   }
 
   @Override

@@ -40,6 +40,12 @@ import java.util.Arrays;
  *                                     PRIMARY KEY ((conversation_id), user_id, client_msg_id)
  *   users         (user)                         PRIMARY KEY ((user_id))
  *   conversations (conversation)                 PRIMARY KEY ((conversation_id))
+ *   notify_pending (conversation, seq)           PRIMARY KEY ((conversation_id), seq)
+ *   outbox        (lane, seq)                    PRIMARY KEY ((lane), seq)
+ *   dead_letters  (job)                          PRIMARY KEY ((job_id))
+ *   webhooks      (webhook)                      PRIMARY KEY ((webhook_id))
+ *   push_targets  (user, target)                 PRIMARY KEY ((user_id), target_id)
+ *   mutes         (user, conversation)           PRIMARY KEY ((user_id), conversation_id)
  * </pre>
  *
  * <p>All keys of one leading id form the half-open byte range {@code [prefix(id),

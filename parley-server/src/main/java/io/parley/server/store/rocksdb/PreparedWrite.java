@@ -2,7 +2,11 @@ package io.parley.server.store.rocksdb;
 
 import io.parley.server.store.ConversationRecord;
 import io.parley.server.store.IdempotencyEntry;
+import io.parley.server.store.EventRef;
 import io.parley.server.store.MemberRecord;
+import io.parley.server.store.OutboxJob;
+import io.parley.server.store.PushTargetRecord;
+import io.parley.server.store.WebhookRecord;
 import io.parley.server.store.ReceiptRecord;
 import io.parley.server.store.StoreWrite;
 import io.parley.server.store.StoredEvent;
@@ -90,6 +94,7 @@ final class PreparedWrite {
               KeyCodec.key(r.conversationId(), r.userId()),
               RecordCodec.encodeReceipt(r)));
     }
+    addNotifyOps(write, ops);
     List<Feed> feeds = new ArrayList<>(write.feedAppends().size());
     for (StoreWrite.FeedAppend f : write.feedAppends()) {
       KeyCodec.validateId(f.conversationId());
@@ -100,6 +105,68 @@ final class PreparedWrite {
       feeds.add(new Feed(f.userIds(), RecordCodec.encodeFeedValue(f.conversationId(), seq)));
     }
     return new PreparedWrite(List.copyOf(ops), List.copyOf(feeds), write.epoch());
+  }
+
+  /**
+   * Notification records, applied after the messaging records in this order: mark clears, marks,
+   * outbox removals, outbox puts, dead-letter removals, dead-letter puts, webhooks (removals then
+   * puts), push targets (removals then puts), mutes. Removals before puts, so a write that moves
+   * a job (retry, replay) can remove and re-put the same key.
+   */
+  private static void addNotifyOps(StoreWrite write, List<Op> ops) {
+    byte[] marker = RecordCodec.encodeMarker();
+    for (EventRef r : write.notifyClears()) {
+      ops.add(
+          delete(
+              StoreColumnFamily.NOTIFY_PENDING,
+              KeyCodec.key(r.conversationId(), positive(r.seq(), "notify seq"))));
+    }
+    for (EventRef r : write.notifyMarks()) {
+      ops.add(
+          put(
+              StoreColumnFamily.NOTIFY_PENDING,
+              KeyCodec.key(r.conversationId(), positive(r.seq(), "notify seq")),
+              marker));
+    }
+    for (OutboxJob j : write.outboxRemovals()) {
+      ops.add(delete(StoreColumnFamily.OUTBOX, KeyCodec.key(j.lane(), positive(j.seq(), "job"))));
+    }
+    for (OutboxJob j : write.outboxPuts()) {
+      ops.add(
+          put(
+              StoreColumnFamily.OUTBOX,
+              KeyCodec.key(j.lane(), positive(j.seq(), "job seq")),
+              RecordCodec.encodeJob(j)));
+    }
+    for (String id : write.deadLetterRemovals()) {
+      ops.add(delete(StoreColumnFamily.DEAD_LETTERS, KeyCodec.key(id)));
+    }
+    for (OutboxJob j : write.deadLetterPuts()) {
+      KeyCodec.validateId(j.lane());
+      ops.add(
+          put(StoreColumnFamily.DEAD_LETTERS, KeyCodec.key(j.jobId()), RecordCodec.encodeJob(j)));
+    }
+    for (String id : write.webhookRemovals()) {
+      ops.add(delete(StoreColumnFamily.WEBHOOKS, KeyCodec.key(id)));
+    }
+    for (WebhookRecord w : write.webhookPuts()) {
+      ops.add(
+          put(StoreColumnFamily.WEBHOOKS, KeyCodec.key(w.webhookId()), RecordCodec.encodeWebhook(w)));
+    }
+    for (PushTargetRecord t : write.pushTargetRemovals()) {
+      ops.add(delete(StoreColumnFamily.PUSH_TARGETS, KeyCodec.key(t.userId(), t.targetId())));
+    }
+    for (PushTargetRecord t : write.pushTargetPuts()) {
+      ops.add(
+          put(
+              StoreColumnFamily.PUSH_TARGETS,
+              KeyCodec.key(t.userId(), t.targetId()),
+              RecordCodec.encodePushTarget(t)));
+    }
+    for (StoreWrite.MuteChange m : write.muteChanges()) {
+      byte[] key = KeyCodec.key(m.userId(), m.conversationId());
+      ops.add(m.muted() ? put(StoreColumnFamily.MUTES, key, marker) : delete(StoreColumnFamily.MUTES, key));
+    }
   }
 
   /** The epoch the write was built in; -1 when it does not depend on cached state. */

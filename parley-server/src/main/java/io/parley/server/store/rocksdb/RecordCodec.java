@@ -9,6 +9,11 @@ import io.parley.protocol.v1.Role;
 import io.parley.server.store.ConversationRecord;
 import io.parley.server.store.FeedEntry;
 import io.parley.server.store.MemberRecord;
+import io.parley.server.store.OutboxJob;
+import io.parley.server.store.PushTargetRecord;
+import io.parley.server.store.WebhookRecord;
+import java.util.ArrayList;
+import java.util.List;
 import io.parley.server.store.ReceiptRecord;
 import io.parley.server.store.StoredEvent;
 import io.parley.server.store.UserRecord;
@@ -187,6 +192,99 @@ final class RecordCodec {
       return new StoredEvent(event, ordinal);
     } catch (BufferUnderflowException | InvalidProtocolBufferException e) {
       throw corrupt("event", e);
+    }
+  }
+
+  /** The value of a marker entry (notify-pending, mute): just the version byte. */
+  static byte[] encodeMarker() {
+    return write(out -> {});
+  }
+
+  /** The value of an outbox job and of a dead letter (the lane and seq included). */
+  static byte[] encodeJob(OutboxJob j) {
+    return write(
+        out -> {
+          writeString(out, j.lane());
+          out.writeLong(j.seq());
+          writeString(out, j.jobId());
+          writeString(out, j.kind());
+          writeString(out, j.target());
+          writeBytes(out, j.payload());
+          out.writeInt(j.attempts());
+          out.writeLong(j.nextAttemptAtMs());
+          writeString(out, j.lastError());
+          out.writeLong(j.createdAtMs());
+        });
+  }
+
+  static OutboxJob decodeJob(byte[] value) {
+    ByteBuffer in = open(value);
+    try {
+      return new OutboxJob(
+          readString(in),
+          in.getLong(),
+          readString(in),
+          readString(in),
+          readString(in),
+          readBytes(in),
+          in.getInt(),
+          in.getLong(),
+          readString(in),
+          in.getLong());
+    } catch (BufferUnderflowException e) {
+      throw corrupt("outbox job", e);
+    }
+  }
+
+  static byte[] encodeWebhook(WebhookRecord w) {
+    return write(
+        out -> {
+          writeString(out, w.url());
+          writeString(out, w.secret());
+          out.writeInt(w.eventTypes().size());
+          for (String t : w.eventTypes()) {
+            writeString(out, t);
+          }
+          out.writeLong(w.createdAtMs());
+        });
+  }
+
+  static WebhookRecord decodeWebhook(String webhookId, byte[] value) {
+    ByteBuffer in = open(value);
+    try {
+      String url = readString(in);
+      String secret = readString(in);
+      int n = in.getInt();
+      if (n < 0 || n > in.remaining()) {
+        throw new BufferUnderflowException();
+      }
+      List<String> types = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        types.add(readString(in));
+      }
+      return new WebhookRecord(webhookId, url, secret, types, in.getLong());
+    } catch (BufferUnderflowException e) {
+      throw corrupt("webhook", e);
+    }
+  }
+
+  static byte[] encodePushTarget(PushTargetRecord t) {
+    return write(
+        out -> {
+          writeString(out, t.deviceId());
+          writeString(out, t.provider());
+          writeString(out, t.token());
+          out.writeLong(t.createdAtMs());
+        });
+  }
+
+  static PushTargetRecord decodePushTarget(String userId, String targetId, byte[] value) {
+    ByteBuffer in = open(value);
+    try {
+      return new PushTargetRecord(
+          userId, targetId, readString(in), readString(in), readString(in), in.getLong());
+    } catch (BufferUnderflowException e) {
+      throw corrupt("push target", e);
     }
   }
 

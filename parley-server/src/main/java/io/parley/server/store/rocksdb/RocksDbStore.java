@@ -3,7 +3,11 @@ package io.parley.server.store.rocksdb;
 import io.parley.server.store.CommitStats;
 import io.parley.server.store.ConversationRecord;
 import io.parley.server.store.FeedEntry;
+import io.parley.server.store.EventRef;
 import io.parley.server.store.MemberRecord;
+import io.parley.server.store.OutboxJob;
+import io.parley.server.store.PushTargetRecord;
+import io.parley.server.store.WebhookRecord;
 import io.parley.server.store.ParleyStore;
 import io.parley.server.store.ReceiptRecord;
 import io.parley.server.store.StoreUnavailableException;
@@ -265,21 +269,159 @@ public final class RocksDbStore implements ParleyStore, CommitStats {
 
   @Override
   public List<UserRecord> users(String afterUserId, int limit) {
-    Objects.requireNonNull(afterUserId, "afterUserId");
+    return pageOfSingleIds(
+        StoreColumnFamily.USERS,
+        afterUserId,
+        limit,
+        (key, value) -> RecordCodec.decodeUser(KeyCodec.decodeId(key), value));
+  }
+
+  /** Records of a single-id family strictly after {@code afterId} ("" = from the start). */
+  private <T> List<T> pageOfSingleIds(
+      StoreColumnFamily cf, String afterId, int limit, Decoder<T> decoder) {
+    Objects.requireNonNull(afterId, "afterId");
     checkLimit(limit);
-    byte[] lower = afterUserId.isEmpty() ? null : KeyCodec.successor(KeyCodec.key(afterUserId));
+    byte[] lower = afterId.isEmpty() ? null : KeyCodec.successor(KeyCodec.key(afterId));
+    if (limit == 0) {
+      return List.of();
+    }
+    return read(() -> scan(cf, lower, null, limit, true, decoder));
+  }
+
+  @Override
+  public List<EventRef> notifyPending(int limit) {
+    checkLimit(limit);
     if (limit == 0) {
       return List.of();
     }
     return read(
         () ->
             scan(
-                StoreColumnFamily.USERS,
-                lower,
+                StoreColumnFamily.NOTIFY_PENDING,
+                null,
                 null,
                 limit,
                 true,
-                (key, value) -> RecordCodec.decodeUser(KeyCodec.decodeId(key), value)));
+                (key, value) -> {
+                  KeyCodec.IdSeq k = KeyCodec.decodeIdSeq(key);
+                  return new EventRef(k.id(), k.seq());
+                }));
+  }
+
+  @Override
+  public boolean isNotifyPending(String conversationId, long seq) {
+    if (seq < 0) {
+      KeyCodec.validateId(conversationId);
+      return false;
+    }
+    byte[] key = KeyCodec.key(conversationId, seq);
+    return read(() -> get(StoreColumnFamily.NOTIFY_PENDING, key).isPresent());
+  }
+
+  @Override
+  public List<OutboxJob> outboxLaneHeads(String afterLane, int limit) {
+    Objects.requireNonNull(afterLane, "afterLane");
+    checkLimit(limit);
+    byte[] start = afterLane.isEmpty() ? null : KeyCodec.prefixEnd(KeyCodec.prefix(afterLane));
+    if (limit == 0) {
+      return List.of();
+    }
+    return read(
+        () -> {
+          List<OutboxJob> out = new ArrayList<>(Math.min(limit, 128));
+          // One seek per lane: after taking a lane's first job, jump past the whole lane.
+          try (ReadOptions options = new ReadOptions();
+              RocksIterator it =
+                  resources.db().newIterator(resources.handle(StoreColumnFamily.OUTBOX), options)) {
+            if (start == null) {
+              it.seekToFirst();
+            } else {
+              it.seek(start);
+            }
+            while (it.isValid() && out.size() < limit) {
+              OutboxJob job = RecordCodec.decodeJob(it.value());
+              out.add(job);
+              it.seek(KeyCodec.prefixEnd(KeyCodec.prefix(job.lane())));
+            }
+            it.status();
+          }
+          return out;
+        });
+  }
+
+  @Override
+  public List<OutboxJob> outboxLane(String lane, long afterSeq, int limit) {
+    byte[] prefix = KeyCodec.prefix(lane);
+    checkLimit(limit);
+    if (limit == 0 || afterSeq == Long.MAX_VALUE) {
+      return List.of();
+    }
+    byte[] lower = KeyCodec.withSeq(prefix, afterSeq < 0 ? 0 : afterSeq + 1);
+    return read(
+        () ->
+            scan(
+                StoreColumnFamily.OUTBOX,
+                lower,
+                KeyCodec.prefixEnd(prefix),
+                limit,
+                true,
+                (key, value) -> RecordCodec.decodeJob(value)));
+  }
+
+  @Override
+  public Optional<OutboxJob> deadLetter(String jobId) {
+    byte[] key = KeyCodec.key(jobId);
+    return read(() -> get(StoreColumnFamily.DEAD_LETTERS, key).map(RecordCodec::decodeJob));
+  }
+
+  @Override
+  public List<OutboxJob> deadLetters(String afterJobId, int limit) {
+    return pageOfSingleIds(
+        StoreColumnFamily.DEAD_LETTERS, afterJobId, limit, (key, value) -> RecordCodec.decodeJob(value));
+  }
+
+  @Override
+  public Optional<WebhookRecord> webhook(String webhookId) {
+    byte[] key = KeyCodec.key(webhookId);
+    return read(
+        () ->
+            get(StoreColumnFamily.WEBHOOKS, key)
+                .map(v -> RecordCodec.decodeWebhook(webhookId, v)));
+  }
+
+  @Override
+  public List<WebhookRecord> webhooks(String afterWebhookId, int limit) {
+    return pageOfSingleIds(
+        StoreColumnFamily.WEBHOOKS,
+        afterWebhookId,
+        limit,
+        (key, value) -> RecordCodec.decodeWebhook(KeyCodec.decodeId(key), value));
+  }
+
+  @Override
+  public Optional<PushTargetRecord> pushTarget(String userId, String targetId) {
+    byte[] key = KeyCodec.key(userId, targetId);
+    return read(
+        () ->
+            get(StoreColumnFamily.PUSH_TARGETS, key)
+                .map(v -> RecordCodec.decodePushTarget(userId, targetId, v)));
+  }
+
+  @Override
+  public List<PushTargetRecord> pushTargets(String userId, int limit) {
+    return pageWithin(
+        StoreColumnFamily.PUSH_TARGETS,
+        userId,
+        "",
+        limit,
+        (key, value) ->
+            RecordCodec.decodePushTarget(userId, KeyCodec.decodeIdPair(key).second(), value));
+  }
+
+  @Override
+  public boolean isMuted(String userId, String conversationId) {
+    byte[] key = KeyCodec.key(userId, conversationId);
+    return read(() -> get(StoreColumnFamily.MUTES, key).isPresent());
   }
 
   /**

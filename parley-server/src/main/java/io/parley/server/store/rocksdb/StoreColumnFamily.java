@@ -15,7 +15,18 @@ enum StoreColumnFamily {
   EVENTS("events", true),
   IDEMPOTENCY("idempotency", true),
   FEED("feed", false),
-  RECEIPTS("receipts", true);
+  RECEIPTS("receipts", true),
+  /** Events not yet expanded into notification jobs: (conversation, seq) → empty. */
+  NOTIFY_PENDING("notify_pending", true),
+  /** Pending notification jobs: (lane, seq) → job. */
+  OUTBOX("outbox", false),
+  /** Jobs that exhausted their attempts: (job id) → job with its last error. */
+  DEAD_LETTERS("dead_letters", true),
+  WEBHOOKS("webhooks", true),
+  /** (user, target id) → push target. */
+  PUSH_TARGETS("push_targets", true),
+  /** (user, conversation) → empty: the user muted the conversation's pushes. */
+  MUTES("mutes", true);
 
   private final String cfName;
   private final boolean pointLookups;

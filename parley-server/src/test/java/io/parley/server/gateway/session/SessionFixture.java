@@ -35,7 +35,7 @@ final class SessionFixture {
             services,
             services,
             services,
-            new RequestDispatcher(services, services, services, services, services),
+            new RequestDispatcher(services, services, services, services, services, services),
             registry,
             new GatewayMetrics(new SimpleMeterRegistry(), state),
             state,

@@ -39,6 +39,7 @@ import io.parley.protocol.v1.SyncResult;
 import io.parley.protocol.v1.UpdateConversation;
 import io.parley.protocol.v1.UpdateProfile;
 import io.parley.server.auth.TokenVerifier;
+import io.parley.server.notify.ClientNotifications;
 import io.parley.server.auth.VerifiedToken;
 import io.parley.server.core.Caller;
 import io.parley.server.core.ParleyException;
@@ -73,7 +74,8 @@ public final class FakeServices
         DeliveryService,
         PresenceService,
         UserService,
-        TokenVerifier {
+        TokenVerifier,
+        ClientNotifications {
   public final Set<String> deactivated = ConcurrentHashMap.newKeySet();
   public final BlockingQueue<CompletableFuture<SyncResult>> pendingSyncs = new LinkedBlockingQueue<>();
   public final List<Caller> syncCallers = new CopyOnWriteArrayList<>();
@@ -85,7 +87,31 @@ public final class FakeServices
   private final AtomicLong seq = new AtomicLong();
 
   public GatewayServices services() {
-    return new GatewayServices(this, this, this, this, this, this);
+    return new GatewayServices(this, this, this, this, this, this, this);
+  }
+
+  // ClientNotifications: the gateway only routes these; their behaviour is tested in notify.
+
+  @Override
+  public CompletableFuture<io.parley.protocol.v1.PushTargetResult> registerPushTarget(
+      Caller caller, io.parley.protocol.v1.RegisterPushTarget request) {
+    return CompletableFuture.completedFuture(
+        io.parley.protocol.v1.PushTargetResult.newBuilder()
+            .setDeviceId(caller.deviceId())
+            .setProvider(request.getProvider())
+            .build());
+  }
+
+  @Override
+  public CompletableFuture<io.parley.protocol.v1.Ack> unregisterPushTarget(
+      Caller caller, io.parley.protocol.v1.UnregisterPushTarget request) {
+    return CompletableFuture.completedFuture(io.parley.protocol.v1.Ack.getDefaultInstance());
+  }
+
+  @Override
+  public CompletableFuture<io.parley.protocol.v1.Ack> setConversationMuted(
+      Caller caller, io.parley.protocol.v1.SetConversationMuted request) {
+    return CompletableFuture.completedFuture(io.parley.protocol.v1.Ack.getDefaultInstance());
   }
 
   // TokenVerifier

@@ -10,7 +10,7 @@ class SchemaMigrationsTest {
   void scriptsAreVersionedInOrder() {
     assertThat(SchemaMigrations.SCRIPTS)
         .extracting(SchemaMigrations::version)
-        .containsExactly(1);
+        .containsExactly(1, 2);
     assertThatThrownBy(() -> SchemaMigrations.version("schema.cql"))
         .isInstanceOf(IllegalArgumentException.class);
   }
@@ -25,12 +25,17 @@ class SchemaMigrationsTest {
 
   @Test
   void everyStatementOfTheShippedSchemaIsIdempotent() throws Exception {
-    String script;
-    try (var in = SchemaMigrations.class.getResourceAsStream("/cassandra/V1__schema.cql")) {
-      script = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-    }
-    assertThat(SchemaMigrations.statements(script))
+    assertThat(SchemaMigrations.statements(script("V1__schema.cql")))
         .hasSize(10)
         .allSatisfy(s -> assertThat(s).startsWith("CREATE TABLE IF NOT EXISTS ${keyspace}."));
+    assertThat(SchemaMigrations.statements(script("V2__notifications.cql")))
+        .hasSize(6)
+        .allSatisfy(s -> assertThat(s).startsWith("CREATE TABLE IF NOT EXISTS ${keyspace}."));
+  }
+
+  private static String script(String name) throws Exception {
+    try (var in = SchemaMigrations.class.getResourceAsStream("/cassandra/" + name)) {
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
   }
 }

@@ -1,0 +1,141 @@
+package io.parley.server.notify;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.parley.server.bus.EventBus;
+import io.parley.server.config.ParleyConfig;
+import io.parley.server.notify.push.ApnsPushProvider;
+import io.parley.server.notify.push.FcmPushProvider;
+import io.parley.server.notify.push.WebPushProvider;
+import io.parley.server.notify.push.WebhookPushProvider;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import io.parley.server.store.ParleyStore;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * Wiring of the notification service for the composition root: builds the HTTP client, the
+ * circuit breakers, the configured push providers, the job handlers and the outbox dispatcher,
+ * and starts them. Push providers: the generic {@code webhook} gateway, FCM HTTP v1, Web Push and
+ * APNs, each enabled by its configuration.
+ */
+public final class NotifyModule {
+  private NotifyModule() {}
+
+  /** Builds and starts the service; close it before the store. */
+  public static NotificationService start(
+      ParleyConfig.Notify config, ParleyStore store, EventBus bus, MeterRegistry metrics, Clock clock) {
+    ScheduledExecutorService executor =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "parley-notify");
+              t.setDaemon(true);
+              return t;
+            });
+    // The JDK client: HTTP/1.1 and HTTP/2, async, no extra dependency. Redirects are not
+    // followed, so a webhook cannot be bounced to another host.
+    HttpClient http =
+        HttpClient.newBuilder()
+            .connectTimeout(config.httpTimeout())
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .build();
+    EndpointBreakers breakers = new EndpointBreakers(config.breakerOpenDuration(), metrics);
+    Map<String, PushProvider> providers = new HashMap<>();
+    if (config.pushWebhookUrl() != null) {
+      providers.put(
+          WebhookPushProvider.NAME,
+          new WebhookPushProvider(
+              URI.create(config.pushWebhookUrl()),
+              config.pushWebhookSecret(),
+              http,
+              breakers,
+              config.httpTimeout(),
+              clock));
+    }
+    if (config.fcmServiceAccountFile() != null) {
+      try {
+        providers.put(
+            FcmPushProvider.NAME,
+            new FcmPushProvider(
+                FcmPushProvider.ServiceAccount.read(Path.of(config.fcmServiceAccountFile())),
+                URI.create(config.fcmBaseUrl()),
+                http,
+                breakers,
+                config.httpTimeout(),
+                clock));
+      } catch (IOException e) {
+        throw new UncheckedIOException(
+            "cannot read notify.fcm_service_account_file: " + e.getMessage(), e);
+      }
+    }
+    if (config.webpushVapidPublicKey() != null) {
+      try {
+        providers.put(
+            WebPushProvider.NAME,
+            new WebPushProvider(
+                config.webpushVapidPublicKey(),
+                config.webpushVapidPrivateKey(),
+                config.webpushSubject(),
+                http,
+                breakers,
+                config.httpTimeout(),
+                clock));
+      } catch (java.security.GeneralSecurityException | IllegalArgumentException e) {
+        throw new IllegalArgumentException("invalid notify.webpush_vapid_* key: " + e.getMessage(), e);
+      }
+    }
+    if (config.apnsKeyFile() != null) {
+      try {
+        providers.put(
+            ApnsPushProvider.NAME,
+            new ApnsPushProvider(
+                ApnsPushProvider.readP8(Path.of(config.apnsKeyFile())),
+                config.apnsKeyId(),
+                config.apnsTeamId(),
+                config.apnsTopic(),
+                URI.create(config.apnsBaseUrl()),
+                http,
+                breakers,
+                config.httpTimeout(),
+                clock));
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read notify.apns_key_file: " + e.getMessage(), e);
+      }
+    }
+    Map<String, JobHandler> handlers =
+        Map.of(
+            OutboxKeys.WEBHOOK,
+            new WebhookSender(store, http, breakers, config.httpTimeout(), clock),
+            OutboxKeys.PUSH_FANOUT,
+            new PushFanout(store, providers.keySet(), config.pushPreview(), clock, metrics),
+            OutboxKeys.PUSH,
+            new PushSender(store, providers));
+    OutboxDispatcher dispatcher =
+        new OutboxDispatcher(
+            store,
+            handlers,
+            executor,
+            new RetryBackoff(config.backoffBase(), config.backoffMax()),
+            config.maxAttempts(),
+            clock,
+            metrics);
+    NotificationService service =
+        new NotificationService(
+            store,
+            bus,
+            executor,
+            dispatcher,
+            providers.keySet(),
+            config.pushDelay(),
+            Math.max(1, config.pollInterval().toMillis()),
+            clock);
+    service.start();
+    return service;
+  }
+}
