@@ -62,6 +62,11 @@ import java.util.function.BiFunction;
  * reactions answer with their own seq and the target's message id. Message counts (and so unread
  * counts) are not decreased by deletes.
  *
+ * <p>Before-send hook: when one is configured, sends and edits are checked by it before they are
+ * handed to the sequencer (in arrival order per conversation, see {@link ArrivalOrder}); a
+ * rewrite replaces the content that is stored. Resends of a committed {@code client_msg_id} skip
+ * the hook, and their content is not compared with the stored one (it may be a rewrite).
+ *
  * <p>Thread-safe; never blocks the caller.
  */
 public final class MessageServiceImpl implements MessageService {
@@ -72,6 +77,7 @@ public final class MessageServiceImpl implements MessageService {
 
   private final EngineContext ctx;
   private final BeforeSendHook hook;
+  private final ArrivalOrder arrivalOrder = new ArrivalOrder();
 
   public MessageServiceImpl(EngineContext ctx) {
     this(ctx, BeforeSendHook.NONE);
@@ -105,32 +111,27 @@ public final class MessageServiceImpl implements MessageService {
           // again (one key lookup on the read executor, never on the caller's event loop). A
           // resend racing its still-uncommitted original asks the hook again; the lane then
           // answers it as a duplicate of the original.
-          return ctx.read(() -> ctx.store().idempotentSeq(id, caller.userId(), cmid).isPresent())
-              .thenCompose(
-                  stored -> {
-                    if (stored) {
-                      return ctx.sequencer()
-                          .submit(id, lane -> sendOnLane(lane, caller, id, cmid, request, fp));
-                    }
-                    return hook.check(
-                            new BeforeSendHook.Submission(
-                                BeforeSendHook.Submission.SEND,
-                                id,
-                                caller.userId(),
-                                caller.deviceId(),
-                                cmid,
-                                0,
-                                new BeforeSendHook.Content(
-                                    request.getContentType(), request.getBody())))
-                        .thenCompose(
-                            content -> {
-                              SendMessage checked = withContent(request, content);
-                              return ctx.sequencer()
-                                  .submit(
-                                      id,
-                                      lane -> sendOnLane(lane, caller, id, cmid, checked, fp));
-                            });
-                  });
+          CompletableFuture<SendMessage> checked =
+              ctx.read(() -> ctx.store().idempotentSeq(id, caller.userId(), cmid).isPresent())
+                  .thenCompose(
+                      stored ->
+                          stored
+                              ? CompletableFuture.completedFuture(request)
+                              : hook.check(
+                                      new BeforeSendHook.Submission(
+                                          BeforeSendHook.Submission.SEND,
+                                          id,
+                                          caller.userId(),
+                                          caller.deviceId(),
+                                          cmid,
+                                          0,
+                                          new BeforeSendHook.Content(
+                                              request.getContentType(), request.getBody())))
+                                  .thenApply(content -> withContent(request, content)));
+          return arrivalOrder.inOrder(
+              id,
+              checked,
+              r -> ctx.sequencer().submit(id, lane -> sendOnLane(lane, caller, id, cmid, r, fp)));
         });
   }
 
@@ -254,7 +255,8 @@ public final class MessageServiceImpl implements MessageService {
             return editOnTarget(caller, request);
           }
           String id = Validation.requireId("conversation_id", request.getConversationId());
-          return hook.check(
+          CompletableFuture<EditMessage> checked =
+              hook.check(
                   new BeforeSendHook.Submission(
                       BeforeSendHook.Submission.EDIT,
                       id,
@@ -263,7 +265,8 @@ public final class MessageServiceImpl implements MessageService {
                       "",
                       request.getTargetSeq(),
                       new BeforeSendHook.Content(request.getContentType(), request.getBody())))
-              .thenCompose(content -> editOnTarget(caller, withContent(request, content)));
+              .thenApply(content -> withContent(request, content));
+          return arrivalOrder.inOrder(id, checked, r -> editOnTarget(caller, r));
         });
   }
 
