@@ -9,11 +9,12 @@ import java.util.Optional;
 
 /**
  * The {@code push_targets} table: {@code PRIMARY KEY ((user_id), target_id)}, a user's registered
- * devices, read together whenever a push fans out to the user. Thread-safe.
+ * devices, read together whenever a push fans out to the user. The provider's token is stored as
+ * {@code device_token} because {@code token} is a CQL keyword. Thread-safe.
  */
 final class PushTargetsTable {
   private static final String COLUMNS =
-      "user_id, target_id, device_id, provider, token, created_at_ms";
+      "user_id, target_id, device_id, provider, device_token, created_at_ms";
 
   private final Cql cql;
   private final PreparedStatement insert;
@@ -81,7 +82,7 @@ final class PushTargetsTable {
         r.getString("target_id"),
         r.getString("device_id"),
         r.getString("provider"),
-        r.getString("token"),
+        r.getString("device_token"),
         r.getLong("created_at_ms"));
   }
 }

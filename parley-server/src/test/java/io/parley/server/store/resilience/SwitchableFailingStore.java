@@ -1,14 +1,18 @@
 package io.parley.server.store.resilience;
 
 import io.parley.server.store.ConversationRecord;
+import io.parley.server.store.EventRef;
 import io.parley.server.store.FeedEntry;
 import io.parley.server.store.MemberRecord;
+import io.parley.server.store.OutboxJob;
 import io.parley.server.store.ParleyStore;
+import io.parley.server.store.PushTargetRecord;
 import io.parley.server.store.ReceiptRecord;
 import io.parley.server.store.StoreUnavailableException;
 import io.parley.server.store.StoreWrite;
 import io.parley.server.store.StoredEvent;
 import io.parley.server.store.UserRecord;
+import io.parley.server.store.WebhookRecord;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -120,6 +124,61 @@ final class SwitchableFailingStore implements ParleyStore {
   @Override
   public List<UserRecord> users(String afterUserId, int limit) {
     return read(() -> store.users(afterUserId, limit));
+  }
+
+  @Override
+  public List<EventRef> notifyPending(int limit) {
+    return read(() -> store.notifyPending(limit));
+  }
+
+  @Override
+  public boolean isNotifyPending(String conversationId, long seq) {
+    return read(() -> store.isNotifyPending(conversationId, seq));
+  }
+
+  @Override
+  public List<OutboxJob> outboxLaneHeads(String afterLane, int limit) {
+    return read(() -> store.outboxLaneHeads(afterLane, limit));
+  }
+
+  @Override
+  public List<OutboxJob> outboxLane(String lane, long afterSeq, int limit) {
+    return read(() -> store.outboxLane(lane, afterSeq, limit));
+  }
+
+  @Override
+  public Optional<OutboxJob> deadLetter(String jobId) {
+    return read(() -> store.deadLetter(jobId));
+  }
+
+  @Override
+  public List<OutboxJob> deadLetters(String afterJobId, int limit) {
+    return read(() -> store.deadLetters(afterJobId, limit));
+  }
+
+  @Override
+  public Optional<WebhookRecord> webhook(String webhookId) {
+    return read(() -> store.webhook(webhookId));
+  }
+
+  @Override
+  public List<WebhookRecord> webhooks(String afterWebhookId, int limit) {
+    return read(() -> store.webhooks(afterWebhookId, limit));
+  }
+
+  @Override
+  public Optional<PushTargetRecord> pushTarget(String userId, String targetId) {
+    return read(() -> store.pushTarget(userId, targetId));
+  }
+
+  @Override
+  public List<PushTargetRecord> pushTargets(String userId, int limit) {
+    return read(() -> store.pushTargets(userId, limit));
+  }
+
+  @Override
+  public boolean isMuted(String userId, String conversationId) {
+    return read(() -> store.isMuted(userId, conversationId));
   }
 
   @Override
