@@ -123,7 +123,13 @@ public final class ParleyServer implements AutoCloseable {
       started.push(bus);
 
       EngineModule engine =
-          EngineModule.create(store, bus, config.limits(), 0, Clock.systemUTC());
+          EngineModule.create(
+              store,
+              bus,
+              config.limits(),
+              0,
+              Clock.systemUTC(),
+              NotifyModule.beforeSendHook(config.notifications(), metrics, Clock.systemUTC()));
       started.push(engine);
 
       // After the engine, so it closes first: no expansion runs against a closed store.

@@ -223,7 +223,26 @@ public final class ConfigLoader {
             v.optional("notify.apns_key_id"),
             v.optional("notify.apns_team_id"),
             v.optional("notify.apns_topic"),
-            v.string("notify.apns_base_url"));
+            v.string("notify.apns_base_url"),
+            new ParleyConfig.BeforeSend(
+                v.optional("notify.before_send_url"),
+                v.optional("notify.before_send_secret"),
+                v.duration("notify.before_send_timeout"),
+                "fail_closed".equals(v.string("notify.before_send_policy"))));
+    String policy = v.string("notify.before_send_policy");
+    if (!policy.equals("fail_open") && !policy.equals("fail_closed")) {
+      problems.add("notify.before_send_policy must be fail_open or fail_closed, not " + policy);
+    }
+    if (notify.beforeSend().url() != null) {
+      try {
+        java.net.URI u = java.net.URI.create(notify.beforeSend().url());
+        if (!"http".equals(u.getScheme()) && !"https".equals(u.getScheme())) {
+          problems.add("notify.before_send_url must be an http(s) URL");
+        }
+      } catch (IllegalArgumentException e) {
+        problems.add("notify.before_send_url is not a URL: " + e.getMessage());
+      }
+    }
     if (notify.apnsKeyFile() != null
         && (notify.apnsKeyId() == null || notify.apnsTeamId() == null || notify.apnsTopic() == null)) {
       problems.add(

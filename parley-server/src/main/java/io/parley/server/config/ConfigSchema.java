@@ -96,7 +96,11 @@ public final class ConfigSchema {
           key("notify", "apns_key_id", Type.OPTIONAL_STRING, null, 0, 0, "APNs: the key id of that key"),
           key("notify", "apns_team_id", Type.OPTIONAL_STRING, null, 0, 0, "APNs: the Apple developer team id"),
           key("notify", "apns_topic", Type.OPTIONAL_STRING, null, 0, 0, "APNs: the app's bundle id"),
-          key("notify", "apns_base_url", Type.STRING, "https://api.push.apple.com", 0, 0, "APNs: base URL (https://api.sandbox.push.apple.com for development builds)"));
+          key("notify", "apns_base_url", Type.STRING, "https://api.push.apple.com", 0, 0, "APNs: base URL (https://api.sandbox.push.apple.com for development builds)"),
+          key("notify", "before_send_url", Type.OPTIONAL_STRING, null, 0, 0, "before-send moderation hook: URL asked to allow, reject or rewrite each new or edited message (null = no hook)"),
+          key("notify", "before_send_secret", Type.OPTIONAL_STRING, null, 0, 0, "before-send hook: HMAC-SHA256 key its requests are signed with (webhook signature scheme)"),
+          key("notify", "before_send_timeout", Type.DURATION, "300ms", 10 * MS, 10 * S, "before-send hook: how long a message waits for the answer before the policy applies"),
+          key("notify", "before_send_policy", Type.STRING, "fail_open", 0, 0, "before-send hook down, slow or breaker open: fail_open (store as sent) or fail_closed (refuse with UNAVAILABLE)"));
 
   private static final Map<String, ConfigKey> BY_PATH = index();
 

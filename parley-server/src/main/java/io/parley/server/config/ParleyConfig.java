@@ -331,7 +331,58 @@ public record ParleyConfig(
       String apnsKeyId,
       String apnsTeamId,
       String apnsTopic,
-      String apnsBaseUrl) {
+      String apnsBaseUrl,
+      BeforeSend beforeSend) {
+    public Notify {
+      java.util.Objects.requireNonNull(beforeSend, "beforeSend");
+    }
+
+    /** Without a before-send hook. */
+    public Notify(
+        int maxAttempts,
+        Duration backoffBase,
+        Duration backoffMax,
+        Duration pollInterval,
+        Duration pushDelay,
+        Duration httpTimeout,
+        Duration breakerOpenDuration,
+        String pushWebhookUrl,
+        String pushWebhookSecret,
+        boolean pushPreview,
+        String fcmServiceAccountFile,
+        String fcmBaseUrl,
+        String webpushVapidPublicKey,
+        String webpushVapidPrivateKey,
+        String webpushSubject,
+        String apnsKeyFile,
+        String apnsKeyId,
+        String apnsTeamId,
+        String apnsTopic,
+        String apnsBaseUrl) {
+      this(
+          maxAttempts,
+          backoffBase,
+          backoffMax,
+          pollInterval,
+          pushDelay,
+          httpTimeout,
+          breakerOpenDuration,
+          pushWebhookUrl,
+          pushWebhookSecret,
+          pushPreview,
+          fcmServiceAccountFile,
+          fcmBaseUrl,
+          webpushVapidPublicKey,
+          webpushVapidPrivateKey,
+          webpushSubject,
+          apnsKeyFile,
+          apnsKeyId,
+          apnsTeamId,
+          apnsTopic,
+          apnsBaseUrl,
+          BeforeSend.OFF);
+    }
+
     /** The defaults of {@link ConfigSchema}. */
     public static final Notify DEFAULTS =
         new Notify(
@@ -355,5 +406,22 @@ public record ParleyConfig(
             null,
             null,
             "https://api.push.apple.com");
+  }
+
+  /**
+   * The synchronous before-send moderation hook (see docs/notifications.md).
+   *
+   * @param url the hook's URL, or null when there is no hook
+   * @param secret HMAC key the requests are signed with, or null (then they are not signed)
+   * @param timeout how long a message waits for the hook's answer before the policy applies
+   * @param failClosed true: refuse messages ({@code UNAVAILABLE}) when the hook cannot answer;
+   *     false: store them as sent
+   */
+  public record BeforeSend(String url, String secret, Duration timeout, boolean failClosed) {
+    public static final BeforeSend OFF = new BeforeSend(null, null, Duration.ofMillis(300), false);
+
+    public BeforeSend {
+      java.util.Objects.requireNonNull(timeout, "timeout");
+    }
   }
 }

@@ -59,6 +59,21 @@ public record EngineModule(
    */
   public static EngineModule create(
       ParleyStore store, EventBus bus, ParleyConfig.Limits limits, int lanes, Clock clock) {
+    return create(store, bus, limits, lanes, clock, BeforeSendHook.NONE);
+  }
+
+  /**
+   * Wires the engine with a before-send hook that checks every new and edited message before it
+   * is sequenced.
+   */
+  public static EngineModule create(
+      ParleyStore store,
+      EventBus bus,
+      ParleyConfig.Limits limits,
+      int lanes,
+      Clock clock,
+      BeforeSendHook beforeSend) {
+    Objects.requireNonNull(beforeSend, "beforeSend");
     Objects.requireNonNull(store, "store");
     Objects.requireNonNull(bus, "bus");
     Objects.requireNonNull(limits, "limits");
@@ -84,7 +99,7 @@ public record EngineModule(
         };
     return new EngineModule(
         new ConversationServiceImpl(ctx),
-        new MessageServiceImpl(ctx),
+        new MessageServiceImpl(ctx, beforeSend),
         new DeliveryServiceImpl(ctx),
         new PresenceServiceImpl(store, bus, clock, reads, limits.maxGroupMembers()),
         new UserServiceImpl(store, bus, clock, reads),

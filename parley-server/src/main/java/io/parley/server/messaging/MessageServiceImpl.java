@@ -62,6 +62,11 @@ import java.util.function.BiFunction;
  * reactions answer with their own seq and the target's message id. Message counts (and so unread
  * counts) are not decreased by deletes.
  *
+ * <p>Before-send hook: when one is configured, sends and edits are checked by it before they are
+ * handed to the sequencer (in arrival order per conversation, see {@link ArrivalOrder}); a
+ * rewrite replaces the content that is stored. Resends of a committed {@code client_msg_id} skip
+ * the hook, and their content is not compared with the stored one (it may be a rewrite).
+ *
  * <p>Thread-safe; never blocks the caller.
  */
 public final class MessageServiceImpl implements MessageService {
@@ -71,9 +76,16 @@ public final class MessageServiceImpl implements MessageService {
   private static final String MESSAGE_NOT_FOUND = "message not found";
 
   private final EngineContext ctx;
+  private final BeforeSendHook hook;
+  private final ArrivalOrder arrivalOrder = new ArrivalOrder();
 
   public MessageServiceImpl(EngineContext ctx) {
+    this(ctx, BeforeSendHook.NONE);
+  }
+
+  public MessageServiceImpl(EngineContext ctx, BeforeSendHook hook) {
     this.ctx = Objects.requireNonNull(ctx, "ctx");
+    this.hook = Objects.requireNonNull(hook, "hook");
   }
 
   @Override
@@ -91,9 +103,46 @@ public final class MessageServiceImpl implements MessageService {
           byte[] fp =
               ContentFingerprint.of(
                   request.getContentType(), request.getBody(), request.getReplyToSeq());
-          return ctx.sequencer()
-              .submit(id, lane -> sendOnLane(lane, caller, id, cmid, request, fp));
+          if (!hook.enabled()) {
+            return ctx.sequencer()
+                .submit(id, lane -> sendOnLane(lane, caller, id, cmid, request, fp));
+          }
+          // A resend of a committed message is answered from the log without asking the hook
+          // again (one key lookup on the read executor, never on the caller's event loop). A
+          // resend racing its still-uncommitted original asks the hook again; the lane then
+          // answers it as a duplicate of the original.
+          CompletableFuture<SendMessage> checked =
+              ctx.read(() -> ctx.store().idempotentSeq(id, caller.userId(), cmid).isPresent())
+                  .thenCompose(
+                      stored ->
+                          stored
+                              ? CompletableFuture.completedFuture(request)
+                              : hook.check(
+                                      new BeforeSendHook.Submission(
+                                          BeforeSendHook.Submission.SEND,
+                                          id,
+                                          caller.userId(),
+                                          caller.deviceId(),
+                                          cmid,
+                                          0,
+                                          new BeforeSendHook.Content(
+                                              request.getContentType(), request.getBody())))
+                                  .thenApply(content -> withContent(request, content)));
+          return arrivalOrder.inOrder(
+              id,
+              checked,
+              r -> ctx.sequencer().submit(id, lane -> sendOnLane(lane, caller, id, cmid, r, fp)));
         });
+  }
+
+  private SendMessage withContent(SendMessage request, BeforeSendHook.Content content) {
+    if (content.contentType().equals(request.getContentType())
+        && content.body().equals(request.getBody())) {
+      return request;
+    }
+    Validation.maxChars("content_type", content.contentType(), MAX_CONTENT_TYPE_CHARS);
+    requireBodySize(content.body().size());
+    return request.toBuilder().setContentType(content.contentType()).setBody(content.body()).build();
   }
 
   private CompletableFuture<SendResult> sendOnLane(
@@ -119,7 +168,8 @@ public final class MessageServiceImpl implements MessageService {
     }
     OptionalLong prior = ctx.store().idempotentSeq(id, user, cmid);
     if (prior.isPresent()) {
-      return CompletableFuture.completedFuture(duplicateOf(s, prior.getAsLong(), fingerprint));
+      return CompletableFuture.completedFuture(
+          duplicateOf(s, prior.getAsLong(), fingerprint, hook.enabled()));
     }
 
     ConversationRecord head = s.head();
@@ -172,7 +222,13 @@ public final class MessageServiceImpl implements MessageService {
     return promise;
   }
 
-  private static SendResult duplicateOf(ConversationState s, long seq, byte[] fingerprint) {
+  /**
+   * The original result of a committed send. With a before-send hook the stored content may be
+   * the hook's rewrite of what the client sent, which the resend cannot be compared with, so the
+   * content check ({@code CONFLICT}) is skipped then ({@code mayBeRewritten}).
+   */
+  private static SendResult duplicateOf(
+      ConversationState s, long seq, byte[] fingerprint, boolean mayBeRewritten) {
     StoredEvent original = s.event(seq);
     if (original == null || !original.event().hasMessagePosted()) {
       throw new IllegalStateException(
@@ -180,6 +236,7 @@ public final class MessageServiceImpl implements MessageService {
     }
     MessagePosted p = original.event().getMessagePosted();
     if (!Tombstones.isTombstone(p)
+        && !mayBeRewritten
         && !Arrays.equals(
             fingerprint,
             ContentFingerprint.of(p.getContentType(), p.getBody(), p.getReplyToSeq()))) {
@@ -194,6 +251,36 @@ public final class MessageServiceImpl implements MessageService {
         () -> {
           Validation.maxChars("content_type", request.getContentType(), MAX_CONTENT_TYPE_CHARS);
           requireBodySize(request.getBody().size());
+          if (!hook.enabled()) {
+            return editOnTarget(caller, request);
+          }
+          String id = Validation.requireId("conversation_id", request.getConversationId());
+          CompletableFuture<EditMessage> checked =
+              hook.check(
+                  new BeforeSendHook.Submission(
+                      BeforeSendHook.Submission.EDIT,
+                      id,
+                      Objects.toString(caller.userId(), ""),
+                      caller.deviceId(),
+                      "",
+                      request.getTargetSeq(),
+                      new BeforeSendHook.Content(request.getContentType(), request.getBody())))
+              .thenApply(content -> withContent(request, content));
+          return arrivalOrder.inOrder(id, checked, r -> editOnTarget(caller, r));
+        });
+  }
+
+  private EditMessage withContent(EditMessage request, BeforeSendHook.Content content) {
+    if (content.contentType().equals(request.getContentType())
+        && content.body().equals(request.getBody())) {
+      return request;
+    }
+    Validation.maxChars("content_type", content.contentType(), MAX_CONTENT_TYPE_CHARS);
+    requireBodySize(content.body().size());
+    return request.toBuilder().setContentType(content.contentType()).setBody(content.body()).build();
+  }
+
+  private CompletableFuture<SendResult> editOnTarget(Caller caller, EditMessage request) {
           return onTarget(
               caller,
               request.getConversationId(),
@@ -210,7 +297,6 @@ public final class MessageServiceImpl implements MessageService {
                             .setContentType(request.getContentType())
                             .setBody(request.getBody()));
               });
-        });
   }
 
   @Override

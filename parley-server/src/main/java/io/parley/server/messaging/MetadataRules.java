@@ -6,7 +6,7 @@ import io.parley.server.core.Validation;
 
 /**
  * Bounds of conversation metadata: title 256 chars, description 4096 chars, avatar URL 2048
- * chars, application data 4 KiB. Stateless; thread-safe.
+ * chars, application data 4 KiB, a known push preview value. Stateless; thread-safe.
  */
 final class MetadataRules {
   static final int MAX_TITLE = 256;
@@ -23,6 +23,9 @@ final class MetadataRules {
     if (m.getAppData().size() > MAX_APP_DATA) {
       throw ParleyException.badRequest(
           "metadata.app_data is larger than " + MAX_APP_DATA + " bytes");
+    }
+    if (m.getPushPreview() == io.parley.protocol.v1.PushPreview.UNRECOGNIZED) {
+      throw ParleyException.badRequest("metadata.push_preview is not a known value");
     }
     return m;
   }

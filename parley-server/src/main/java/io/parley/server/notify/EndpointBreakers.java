@@ -9,7 +9,7 @@ import java.time.Duration;
 
 /**
  * One Resilience4j circuit breaker per webhook endpoint and per push provider, named {@code
- * webhook:<id>} / {@code push:<provider>}; their state and call counts are exported to {@code
+ * webhook:<id>} / {@code push:<provider>} (and {@code before_send} for the moderation hook); their state and call counts are exported to {@code
  * /metrics} as {@code resilience4j_circuitbreaker_*}. A breaker opens when at least half of the
  * last 10 calls (5 at least) failed, and lets one trial call through after the open duration.
  * Thread-safe.
@@ -34,6 +34,11 @@ public final class EndpointBreakers {
 
   public CircuitBreaker forWebhook(String webhookId) {
     return registry.circuitBreaker("webhook:" + webhookId);
+  }
+
+  /** The breaker of the before-send moderation hook. */
+  public CircuitBreaker forBeforeSendHook() {
+    return registry.circuitBreaker("before_send");
   }
 
   public CircuitBreaker forPushProvider(String provider) {

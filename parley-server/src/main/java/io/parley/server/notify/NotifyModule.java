@@ -3,6 +3,7 @@ package io.parley.server.notify;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.parley.server.bus.EventBus;
 import io.parley.server.config.ParleyConfig;
+import io.parley.server.messaging.BeforeSendHook;
 import io.parley.server.notify.push.ApnsPushProvider;
 import io.parley.server.notify.push.FcmPushProvider;
 import io.parley.server.notify.push.WebPushProvider;
@@ -27,6 +28,34 @@ import java.util.concurrent.ScheduledExecutorService;
  */
 public final class NotifyModule {
   private NotifyModule() {}
+
+  /**
+   * The before-send moderation hook of the configuration, or {@link BeforeSendHook#NONE} when
+   * {@code notify.before_send_url} is unset. Built before the engine (which calls it), with its
+   * own HTTP client and breaker registry, the breaker exported to {@code /metrics} like the
+   * others.
+   */
+  public static BeforeSendHook beforeSendHook(
+      ParleyConfig.Notify config, MeterRegistry metrics, Clock clock) {
+    ParleyConfig.BeforeSend c = config.beforeSend();
+    if (c.url() == null) {
+      return BeforeSendHook.NONE;
+    }
+    HttpClient http =
+        HttpClient.newBuilder()
+            .connectTimeout(c.timeout())
+            .followRedirects(HttpClient.Redirect.NEVER)
+            .build();
+    return new HttpBeforeSendHook(
+        URI.create(c.url()),
+        c.secret(),
+        c.timeout(),
+        c.failClosed(),
+        http,
+        new EndpointBreakers(config.breakerOpenDuration(), metrics).forBeforeSendHook(),
+        metrics,
+        clock);
+  }
 
   /** Builds and starts the service; close it before the store. */
   public static NotificationService start(

@@ -61,7 +61,7 @@ final class PushFanout implements JobHandler {
     }
     Event e = stored.get().event();
     String title = title(conversation.get(), e.getActorUserId());
-    String body = body(e.getMessagePosted());
+    String body = body(conversation.get(), e.getMessagePosted());
     List<OutboxJob> pushes = new ArrayList<>();
     String after = "";
     while (true) {
@@ -162,9 +162,18 @@ final class PushFanout implements JobHandler {
     return store.user(actor).map(u -> u.displayName().isBlank() ? actor : u.displayName()).orElse(actor);
   }
 
-  /** Only text the server can read is previewed; any other content type is opaque. */
-  private String body(MessagePosted m) {
-    if (!preview || !m.getContentType().startsWith("text/")) {
+  /**
+   * Only text the server can read is previewed, any other content type is opaque; the
+   * conversation's {@code push_preview} overrides the server-wide default.
+   */
+  private String body(ConversationRecord c, MessagePosted m) {
+    boolean show =
+        switch (c.metadata().getPushPreview()) {
+          case PUSH_PREVIEW_FULL -> true;
+          case PUSH_PREVIEW_NONE -> false;
+          default -> preview;
+        };
+    if (!show || !m.getContentType().startsWith("text/")) {
       return OPAQUE_BODY;
     }
     String text = new String(m.getBody().toByteArray(), StandardCharsets.UTF_8);

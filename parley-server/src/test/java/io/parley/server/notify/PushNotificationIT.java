@@ -3,12 +3,15 @@ package io.parley.server.notify;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.parley.protocol.v1.ConversationMetadata;
 import io.parley.protocol.v1.ErrorCode;
 import io.parley.protocol.v1.Event;
 import io.parley.protocol.v1.MarkDelivered;
+import io.parley.protocol.v1.PushPreview;
 import io.parley.protocol.v1.RegisterPushTarget;
 import io.parley.protocol.v1.ServerFrame;
 import io.parley.protocol.v1.SetConversationMuted;
+import io.parley.protocol.v1.UpdateConversation;
 import io.parley.server.testing.TestServer;
 import io.parley.server.testing.WsTestClient;
 import java.net.URI;
@@ -165,6 +168,67 @@ class PushNotificationIT {
         .extracting(r -> r.body().path("notification").path("body").asText())
         .containsExactlyInAnyOrder("see you at eight", "New message");
     assertThat(gateway.accepted()).allMatch(r -> r.body().path("token").asText().equals("bob-ws-token"));
+  }
+
+  @Test
+  void aConversationsPushPreviewSettingOverridesTheServerDefault() throws Exception {
+    gateway = new RecordingHookServer(SECRET);
+    server =
+        TestServer.start(
+            Map.of(
+                "PARLEY_NOTIFY_PUSH_WEBHOOK_URL", gateway.url(),
+                "PARLEY_NOTIFY_PUSH_WEBHOOK_SECRET", SECRET,
+                "PARLEY_NOTIFY_PUSH_DELAY", "200ms",
+                "PARLEY_NOTIFY_PUSH_PREVIEW", "false",
+                "PARLEY_NOTIFY_POLL_INTERVAL", "20ms"));
+    AdminCalls admin = new AdminCalls(server);
+    admin.createUser("alice");
+    admin.createUser("bob");
+    String previewed = admin.createGroup("alice", "bob");
+    String plain = admin.createGroup("alice", "bob");
+    register(admin, "bob", "bob-token");
+
+    try (WsTestClient alice =
+        WsTestClient.authenticated(server.port(), server.token("alice"), "alice-laptop")) {
+      ServerFrame updated =
+          alice.call(
+              f ->
+                  f.setUpdateConversation(
+                      UpdateConversation.newBuilder()
+                          .setConversationId(previewed)
+                          .setMetadata(
+                              ConversationMetadata.newBuilder()
+                                  .setTitle("Previewed")
+                                  .setPushPreview(PushPreview.PUSH_PREVIEW_FULL))));
+      assertThat(updated.hasConversation()).as(updated.toString()).isTrue();
+      ServerFrame invalid =
+          alice.call(
+              f ->
+                  f.setUpdateConversation(
+                      UpdateConversation.newBuilder()
+                          .setConversationId(plain)
+                          .setMetadata(ConversationMetadata.newBuilder().setPushPreviewValue(99))));
+      assertThat(invalid.getError().getCode()).isEqualTo(ErrorCode.BAD_REQUEST);
+    }
+
+    admin.send(previewed, "alice", "dinner at eight");
+    admin.send(plain, "alice", "not shown");
+    admin.call(
+        "POST",
+        "/v1/admin/conversations/" + previewed + "/messages",
+        "{\"as_user\":\"alice\",\"client_msg_id\":\"e2ee-1\",\"content_type\":\"application/x-parley-e2ee\",\"body_base64\":\"c2VjcmV0\"}");
+
+    await()
+        .atMost(WAIT)
+        .until(() -> metric("parley_notify_jobs_total", "kind=\"push_fanout\"") >= 3);
+    await().atMost(WAIT).until(() -> pushesFinished() >= metric("parley_notify_pushes_prepared_total", ""));
+    assertThat(gateway.accepted())
+        .extracting(
+            r ->
+                r.body().path("data").path("conversation_id").asText().equals(previewed)
+                    + ":"
+                    + r.body().path("notification").path("body").asText())
+        .containsExactlyInAnyOrder("true:dinner at eight", "false:New message", "true:New message");
   }
 
   private static void register(AdminCalls admin, String user, String token) {
