@@ -15,6 +15,7 @@ import io.parley.server.bus.BusMessage;
 import io.parley.server.bus.EventBus;
 import io.parley.server.core.Caller;
 import io.parley.server.core.ParleyException;
+import io.parley.server.messaging.Access;
 import io.parley.server.store.EventRef;
 import io.parley.server.store.OutboxJob;
 import io.parley.server.store.ParleyStore;
@@ -480,7 +481,8 @@ public final class NotificationService
     return runOnThread(
         () -> {
           if (store.member(conversationId, userId).isEmpty()) {
-            throw ParleyException.notFound("no conversation " + conversationId);
+            // The messaging services' one answer for "not visible" and "does not exist".
+            throw Access.conversationNotFound();
           }
           store.write(new StoreWrite().setMuted(userId, conversationId, muted)).join();
           return null;

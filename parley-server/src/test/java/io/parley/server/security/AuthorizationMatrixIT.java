@@ -12,6 +12,9 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.google.protobuf.ByteString;
 import io.parley.protocol.v1.AddMembers;
 import io.parley.protocol.v1.AddReaction;
+import io.parley.protocol.v1.RegisterPushTarget;
+import io.parley.protocol.v1.SetConversationMuted;
+import io.parley.protocol.v1.UnregisterPushTarget;
 import io.parley.protocol.v1.Authenticate;
 import io.parley.protocol.v1.ClientFrame;
 import io.parley.protocol.v1.ConversationCursor;
@@ -183,6 +186,11 @@ class AuthorizationMatrixIT {
           OK, OK, OK, OK, OK, UNAUTHENTICATED),
       row("UpdateProfile (own)", Target.NONE, (f, w) -> b -> b.setUpdateProfile(UpdateProfile.newBuilder().setDisplayName("Name")),
           OK, OK, OK, OK, OK, UNAUTHENTICATED),
+      // Cells run in list order: the device has no push target yet when it unregisters.
+      row("UnregisterPushTarget (none registered)", Target.NONE, (f, w) -> b -> b.setUnregisterPushTarget(UnregisterPushTarget.newBuilder()),
+          NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, UNAUTHENTICATED),
+      row("RegisterPushTarget (own device)", Target.NONE, (f, w) -> b -> b.setRegisterPushTarget(RegisterPushTarget.newBuilder().setProvider("webhook").setToken("device-token")),
+          OK, OK, OK, OK, OK, UNAUTHENTICATED),
 
       // A group.
       row("GetConversation", Target.GROUP, (f, w) -> b -> b.setGetConversation(GetConversation.newBuilder().setConversationId(f.conversationId())),
@@ -222,6 +230,8 @@ class AuthorizationMatrixIT {
       row("GetReceipts", Target.GROUP, (f, w) -> b -> b.setGetReceipts(GetReceipts.newBuilder().setConversationId(f.conversationId())),
           OK, OK, OK, NOT_FOUND, NOT_FOUND, UNAUTHENTICATED),
       row("SendTyping", Target.GROUP, (f, w) -> b -> b.setSendTyping(SendTyping.newBuilder().setConversationId(f.conversationId()).setTyping(true)),
+          OK, OK, OK, NOT_FOUND, NOT_FOUND, UNAUTHENTICATED),
+      row("SetConversationMuted", Target.GROUP, (f, w) -> b -> b.setSetConversationMuted(SetConversationMuted.newBuilder().setConversationId(f.conversationId()).setMuted(true)),
           OK, OK, OK, NOT_FOUND, NOT_FOUND, UNAUTHENTICATED),
 
       // A private channel (same roles).
@@ -295,7 +305,17 @@ class AuthorizationMatrixIT {
       new AdminRow("DELETE", "/v1/admin/conversations/{id}/members/{userId}", "{g}", "", 200),
       new AdminRow("POST", "/v1/admin/conversations/{id}/messages", "{g}", "{\"as_user\":\"olivia\",\"client_msg_id\":\"a%n\",\"text\":\"hi\"}", 201),
       new AdminRow("GET", "/v1/admin/conversations/{id}/messages", "{g}", "", 200),
-      new AdminRow("GET", "/v1/admin/conversations/{id}/receipts", "{g}", "", 200));
+      new AdminRow("GET", "/v1/admin/conversations/{id}/receipts", "{g}", "", 200),
+      new AdminRow("POST", "/v1/admin/webhooks", "", "{\"url\":\"http://127.0.0.1:9/hook%n\",\"event_types\":[\"message.created\"]}", 201),
+      new AdminRow("GET", "/v1/admin/webhooks", "", "", 200),
+      new AdminRow("GET", "/v1/admin/webhooks/{id}", "wh_missing", "", 404),
+      new AdminRow("DELETE", "/v1/admin/webhooks/{id}", "wh_missing", "", 404),
+      new AdminRow("GET", "/v1/admin/notifications/dead-letters", "", "", 200),
+      new AdminRow("POST", "/v1/admin/notifications/dead-letters/{id}/replay", "job_missing", "", 404),
+      new AdminRow("POST", "/v1/admin/users/{id}/push-targets", "vic", "{\"device_id\":\"d%n\",\"provider\":\"webhook\",\"token\":\"t%n\"}", 201),
+      new AdminRow("GET", "/v1/admin/users/{id}/push-targets", "vic", "", 200),
+      new AdminRow("DELETE", "/v1/admin/users/{id}/push-targets/{target}", "vic", "", 404),
+      new AdminRow("PUT", "/v1/admin/users/{id}/mutes/{conversation}", "olivia", "{\"muted\":true}", 200));
   // @formatter:on
 
   private static TestServer server;
@@ -308,8 +328,14 @@ class AuthorizationMatrixIT {
   static void start() throws Exception {
     // The matrix exercises hundreds of joins and sends from a handful of users within seconds;
     // rate limits have their own tests (limits/RateLimitsIT) and would only turn cells into
-    // RATE_LIMITED here.
-    server = TestServer.start(Map.of("PARLEY_RATE_LIMITS_ENABLED", "false"));
+    // RATE_LIMITED here. A push provider (the generic push gateway; never called here) makes the
+    // push-target requests meaningful.
+    server =
+        TestServer.start(
+            Map.of(
+                "PARLEY_RATE_LIMITS_ENABLED", "false",
+                "PARLEY_NOTIFY_PUSH_WEBHOOK_URL", "http://127.0.0.1:9/push",
+                "PARLEY_NOTIFY_PUSH_WEBHOOK_SECRET", "matrix-push-secret-0123456789"));
     for (Who w : Who.values()) {
       if (w != Who.ANONYMOUS) {
         clients.put(w, WsTestClient.authenticated(server.port(), server.token(w.user), w.user + "-d"));
@@ -485,7 +511,11 @@ class AuthorizationMatrixIT {
         ADMIN_MATRIX.stream().filter(r -> r.method().equals(method) && r.path().equals(pathTemplate)).findFirst().orElseThrow();
     String n = Integer.toString(UNIQUE.incrementAndGet());
     String path =
-        pathTemplate.replace("{id}", row.id().replace("{g}", adminGroup)).replace("{userId}", "u" + n);
+        pathTemplate
+            .replace("{id}", row.id().replace("{g}", adminGroup))
+            .replace("{userId}", "u" + n)
+            .replace("{target}", "pt_missing")
+            .replace("{conversation}", adminGroup);
     if (method.equals("DELETE")) {
       // Removing needs a member to remove: add one first (with the key).
       HttpResponse<String> added = admin("POST", "/v1/admin/conversations/" + adminGroup + "/members",
