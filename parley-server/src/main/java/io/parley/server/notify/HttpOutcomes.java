@@ -11,11 +11,12 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Shared HTTP handling of webhook and push-provider calls: breaker bookkeeping and Retry-After.
- * Server errors, timeouts and connection failures count against the breaker; 4xx answers do not
- * (the endpoint is up, it refused this request). Stateless.
+ * Shared HTTP handling of webhook and push-provider calls ({@code notify.push} uses it too):
+ * breaker bookkeeping, Retry-After and error descriptions. Server errors, timeouts and connection
+ * failures count against the breaker; 4xx answers do not (the endpoint is up, it refused this
+ * request). Stateless.
  */
-final class HttpOutcomes {
+public final class HttpOutcomes {
   private HttpOutcomes() {}
 
   /** Postponement while the breaker refuses calls: re-check soon, without spending an attempt. */
@@ -25,7 +26,8 @@ final class HttpOutcomes {
         clock.millis() + 500);
   }
 
-  static void record(CircuitBreaker breaker, long startNanos, int status) {
+  /** Records a call answered with {@code status}: 5xx is a failure, anything else a success. */
+  public static void record(CircuitBreaker breaker, long startNanos, int status) {
     long nanos = System.nanoTime() - startNanos;
     if (status >= 500) {
       breaker.onError(nanos, TimeUnit.NANOSECONDS, new IllegalStateException("HTTP " + status));
@@ -34,12 +36,13 @@ final class HttpOutcomes {
     }
   }
 
-  static void recordError(CircuitBreaker breaker, long startNanos, Throwable error) {
+  /** Records a call that got no answer (timeout, connection failure). */
+  public static void recordError(CircuitBreaker breaker, long startNanos, Throwable error) {
     breaker.onError(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS, error);
   }
 
   /** The Retry-After header (seconds or HTTP date) in ms from now, or 0 when absent/invalid. */
-  static long retryAfterMs(HttpResponse<?> response, Clock clock) {
+  public static long retryAfterMs(HttpResponse<?> response, Clock clock) {
     Optional<String> v = response.headers().firstValue("retry-after");
     if (v.isEmpty()) {
       return 0;
@@ -57,7 +60,8 @@ final class HttpOutcomes {
     }
   }
 
-  static String describe(Throwable t) {
+  /** The root cause of an HTTP client failure, unwrapped from future wrappers. */
+  public static String describe(Throwable t) {
     Throwable c = t;
     while ((c instanceof java.util.concurrent.CompletionException
             || c instanceof java.util.concurrent.ExecutionException)

@@ -10,6 +10,7 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.parley.server.notify.EndpointBreakers;
+import io.parley.server.notify.HttpOutcomes;
 import io.parley.server.notify.PushMessage;
 import io.parley.server.notify.PushProvider;
 import io.parley.server.notify.PushResult;
@@ -33,7 +34,6 @@ import java.util.Date;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Apple Push Notification service ({@code apns}) over HTTP/2 with token-based authentication: a
@@ -145,17 +145,12 @@ public final class ApnsPushProvider implements PushProvider {
     return http.sendAsync(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8))
         .handle(
             (response, error) -> {
-              long nanos = System.nanoTime() - start;
               if (error != null) {
-                breaker.onError(nanos, TimeUnit.NANOSECONDS, error);
-                return new PushResult.Retry(String.valueOf(error.getCause() == null ? error : error.getCause()), 0);
+                HttpOutcomes.recordError(breaker, start, error);
+                return new PushResult.Retry(HttpOutcomes.describe(error), 0);
               }
               int status = response.statusCode();
-              if (status >= 500) {
-                breaker.onError(nanos, TimeUnit.NANOSECONDS, new IllegalStateException("HTTP " + status));
-              } else {
-                breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
-              }
+              HttpOutcomes.record(breaker, start, status);
               if (status == 200) {
                 return new PushResult.Sent();
               }

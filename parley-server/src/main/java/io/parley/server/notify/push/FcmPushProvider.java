@@ -11,6 +11,7 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.parley.server.notify.EndpointBreakers;
+import io.parley.server.notify.HttpOutcomes;
 import io.parley.server.notify.PushMessage;
 import io.parley.server.notify.PushProvider;
 import io.parley.server.notify.PushResult;
@@ -33,7 +34,6 @@ import java.util.Base64;
 import java.util.Date;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Firebase Cloud Messaging, HTTP v1 API ({@code fcm}). Authenticates with an OAuth2 access token
@@ -144,18 +144,12 @@ public final class FcmPushProvider implements PushProvider {
                     HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8)))
         .handle(
             (response, error) -> {
-              long nanos = System.nanoTime() - start;
               if (error != null) {
-                breaker.onError(nanos, TimeUnit.NANOSECONDS, error);
-                Throwable c = error.getCause() == null ? error : error.getCause();
-                return new PushResult.Retry(c.toString(), 0);
+                HttpOutcomes.recordError(breaker, start, error);
+                return new PushResult.Retry(HttpOutcomes.describe(error), 0);
               }
               int status = response.statusCode();
-              if (status >= 500) {
-                breaker.onError(nanos, TimeUnit.NANOSECONDS, new IllegalStateException("HTTP " + status));
-              } else {
-                breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
-              }
+              HttpOutcomes.record(breaker, start, status);
               return classify(status, response);
             });
   }
@@ -174,20 +168,7 @@ public final class FcmPushProvider implements PushProvider {
       return new PushResult.Retry(reason, 0);
     }
     if (status == 429 || status >= 500) {
-      long retryAfter =
-          response
-              .headers()
-              .firstValue("retry-after")
-              .map(
-                  v -> {
-                    try {
-                      return Math.min(3_600_000L, Long.parseLong(v.trim()) * 1000);
-                    } catch (NumberFormatException e) {
-                      return 0L;
-                    }
-                  })
-              .orElse(0L);
-      return new PushResult.Retry(reason, retryAfter);
+      return new PushResult.Retry(reason, HttpOutcomes.retryAfterMs(response, clock));
     }
     return new PushResult.Rejected(reason);
   }

@@ -13,6 +13,7 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.parley.server.notify.EndpointBreakers;
+import io.parley.server.notify.HttpOutcomes;
 import io.parley.server.notify.PushMessage;
 import io.parley.server.notify.PushProvider;
 import io.parley.server.notify.PushResult;
@@ -29,7 +30,6 @@ import java.util.Base64;
 import java.util.Date;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Web Push ({@code webpush}): RFC 8030 delivery to the subscription's push service, payload
@@ -133,17 +133,12 @@ public final class WebPushProvider implements PushProvider {
     return http.sendAsync(request, HttpResponse.BodyHandlers.discarding())
         .handle(
             (response, error) -> {
-              long nanos = System.nanoTime() - start;
               if (error != null) {
-                breaker.onError(nanos, TimeUnit.NANOSECONDS, error);
-                return new PushResult.Retry(String.valueOf(error.getCause() == null ? error : error.getCause()), 0);
+                HttpOutcomes.recordError(breaker, start, error);
+                return new PushResult.Retry(HttpOutcomes.describe(error), 0);
               }
               int status = response.statusCode();
-              if (status >= 500) {
-                breaker.onError(nanos, TimeUnit.NANOSECONDS, new IllegalStateException("HTTP " + status));
-              } else {
-                breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
-              }
+              HttpOutcomes.record(breaker, start, status);
               if (status / 100 == 2) {
                 return new PushResult.Sent();
               }
@@ -151,15 +146,7 @@ public final class WebPushProvider implements PushProvider {
                 return new PushResult.InvalidToken("push service answered HTTP " + status);
               }
               if (status == 429 || status >= 500) {
-                long retryAfter =
-                    response.headers().firstValue("retry-after").map(v -> {
-                      try {
-                        return Math.min(3_600_000L, Long.parseLong(v.trim()) * 1000);
-                      } catch (NumberFormatException e) {
-                        return 0L;
-                      }
-                    }).orElse(0L);
-                return new PushResult.Retry("HTTP " + status, retryAfter);
+                return new PushResult.Retry("HTTP " + status, HttpOutcomes.retryAfterMs(response, clock));
               }
               return new PushResult.Rejected("HTTP " + status);
             });

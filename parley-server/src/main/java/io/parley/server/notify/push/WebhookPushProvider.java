@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.parley.server.notify.EndpointBreakers;
+import io.parley.server.notify.HttpOutcomes;
 import io.parley.server.notify.PushMessage;
 import io.parley.server.notify.PushProvider;
 import io.parley.server.notify.PushResult;
@@ -16,7 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The generic push provider ({@code webhook}): POSTs each push as signed JSON to the app's own
@@ -80,17 +80,12 @@ public final class WebhookPushProvider implements PushProvider {
     return http.sendAsync(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8))
         .handle(
             (response, error) -> {
-              long nanos = System.nanoTime() - start;
               if (error != null) {
-                breaker.onError(nanos, TimeUnit.NANOSECONDS, error);
-                return new PushResult.Retry(String.valueOf(error.getCause() == null ? error : error.getCause()), 0);
+                HttpOutcomes.recordError(breaker, start, error);
+                return new PushResult.Retry(HttpOutcomes.describe(error), 0);
               }
               int status = response.statusCode();
-              if (status >= 500) {
-                breaker.onError(nanos, TimeUnit.NANOSECONDS, new IllegalStateException("HTTP " + status));
-              } else {
-                breaker.onSuccess(nanos, TimeUnit.NANOSECONDS);
-              }
+              HttpOutcomes.record(breaker, start, status);
               if (status / 100 == 2) {
                 return new PushResult.Sent();
               }
@@ -98,25 +93,10 @@ public final class WebhookPushProvider implements PushProvider {
                 return new PushResult.InvalidToken("gateway answered HTTP " + status);
               }
               if (status == 429 || status >= 500) {
-                return new PushResult.Retry("HTTP " + status, retryAfterMs(response));
+                return new PushResult.Retry("HTTP " + status, HttpOutcomes.retryAfterMs(response, clock));
               }
               return new PushResult.Rejected("HTTP " + status);
             });
-  }
-
-  private long retryAfterMs(HttpResponse<?> response) {
-    return response
-        .headers()
-        .firstValue("retry-after")
-        .map(
-            v -> {
-              try {
-                return Math.min(3_600_000L, Math.max(0, Long.parseLong(v.trim()) * 1000));
-              } catch (NumberFormatException e) {
-                return 0L;
-              }
-            })
-        .orElse(0L);
   }
 
   private static byte[] body(PushMessage m) {
