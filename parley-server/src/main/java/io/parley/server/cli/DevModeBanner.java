@@ -9,10 +9,14 @@ import java.nio.file.Path;
 final class DevModeBanner {
   private DevModeBanner() {}
 
-  static String render(ParleyConfig config, int port) {
-    String host = config.server().host();
-    String shown = host.equals("0.0.0.0") || host.equals("::") ? "localhost" : host;
-    String base = (config.tls().enabled() ? "https://" : "http://") + shown + ":" + port;
+  /**
+   * @param port the bound main port
+   * @param adminPort the bound port of the separate admin listener, or -1 when the admin API
+   *     shares the main port
+   */
+  static String render(ParleyConfig config, int port, int adminPort) {
+    String base = baseUrl(config, config.server().host(), port);
+    String adminBase = adminPort < 0 ? base : baseUrl(config, config.admin().host(), adminPort);
     Path adminKey = config.storage().dataDir().resolve(DevKeys.ADMIN_KEY_FILE);
     String rule = "=".repeat(78);
     return String.join(
@@ -28,11 +32,16 @@ final class DevModeBanner {
             "                 or: curl -X POST " + base + "/v1/dev/token -d '{\"user_id\":\"alice\"}'",
             "  Admin API key  " + adminKey,
             "                 curl -H \"Authorization: Bearer $(cat " + adminKey + ")\" "
-                + base
+                + adminBase
                 + "/v1/admin/...",
             "  Production     ./parley config init > parley.yaml, then ./parley server --config parley.yaml",
             rule)
         + "\n";
+  }
+
+  private static String baseUrl(ParleyConfig config, String host, int port) {
+    String shown = host.equals("0.0.0.0") || host.equals("::") ? "localhost" : host;
+    return (config.tls().enabled() ? "https://" : "http://") + shown + ":" + port;
   }
 
   private static String tlsLine(ParleyConfig config) {

@@ -20,7 +20,7 @@ final class ParleyServerRunner implements ServerRunner {
     Thread hook = new Thread(server::close, "parley-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     if (config.devMode()) {
-      out.print(DevModeBanner.render(config, server.port()));
+      out.print(DevModeBanner.render(config, server.port(), server.adminPort()));
       out.flush();
     }
     log.info(

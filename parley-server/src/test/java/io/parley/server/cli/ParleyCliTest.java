@@ -182,7 +182,7 @@ class ParleyCliTest {
     assertThat(config.tls().certChainPem().getParent()).isEqualTo(dataDir.resolve("tls"));
     String fingerprint =
         io.parley.server.gateway.tls.DevCertificate.loadOrCreate(dataDir, "0.0.0.0").fingerprint();
-    assertThat(DevModeBanner.render(config, 8443))
+    assertThat(DevModeBanner.render(config, 8443, -1))
         .contains("https://localhost:8443/")
         .contains("SHA-256 " + fingerprint);
   }
@@ -232,12 +232,17 @@ class ParleyCliTest {
             new ParleyConfig.Limits(131072, 65536, 1000, 200, 500, 64, 1 << 20, 10000, 20, 1000),
             new ParleyConfig.Timeouts(Duration.ofSeconds(10), Duration.ofSeconds(60), Duration.ofSeconds(25), Duration.ofSeconds(60)),
             ParleyConfig.RateLimits.disabled());
-    String banner = DevModeBanner.render(config, 8080);
+    String banner = DevModeBanner.render(config, 8080, -1);
     assertThat(banner)
         .contains("DEVELOPMENT MODE")
         .contains("http://localhost:8080/")
+        .contains("http://localhost:8080/v1/admin/...")
         .contains("./parley token --user alice")
         .contains(Path.of("parley-data", "dev-admin.key").toString())
         .doesNotContain(config.admin().apiKey());
+    assertThat(DevModeBanner.render(config, 8080, 9090))
+        .as("with a separate admin listener the admin curl line names it")
+        .contains("http://127.0.0.1:9090/v1/admin/...")
+        .doesNotContain("http://localhost:8080/v1/admin/");
   }
 }
