@@ -9,6 +9,7 @@ import io.parley.server.store.CommitStats;
 import io.parley.server.store.ConversationRecord;
 import io.parley.server.store.EventRef;
 import io.parley.server.store.FeedEntry;
+import io.parley.server.store.GroupCommitQueue;
 import io.parley.server.store.MemberRecord;
 import io.parley.server.store.OutboxJob;
 import io.parley.server.store.ParleyStore;
@@ -34,7 +35,7 @@ import java.util.concurrent.CompletableFuture;
  * FeedTable}, ...), bucketing, consistency and atomicity are described in docs/architecture.md.
  *
  * <p><b>Writes</b> are validated on the calling thread and queued for a single writer ({@link
- * CommitWriter}) that commits them as LOGGED batches at LOCAL_QUORUM, assigns per-user feed seqs
+ * GroupCommitQueue} with {@link CassandraBatchWriter}) that commits them as LOGGED batches at LOCAL_QUORUM, assigns per-user feed seqs
  * in commit order, and completes the futures <b>on the writer thread, in submission order</b>.
  * A write whose future completed is durable on a quorum of local replicas; a failed write's
  * outcome may be unknown (a timed-out logged batch can still be applied later from the batchlog),
@@ -54,7 +55,7 @@ public final class CassandraStore implements ParleyStore, CommitStats {
   private final boolean ownsSession;
   private final Cql cql;
   private final Tables tables;
-  private final CommitWriter writer;
+  private final GroupCommitQueue<StoreWrite> writer;
 
   private CassandraStore(
       CqlSession session,
@@ -67,10 +68,10 @@ public final class CassandraStore implements ParleyStore, CommitStats {
     this.cql = new Cql(session, keyspace);
     this.tables = new Tables(cql);
     this.writer =
-        new CommitWriter(
-            session,
-            tables,
-            committer,
+        new GroupCommitQueue<>(
+            new CassandraBatchWriter(session, tables, committer),
+            "cassandra batch",
+            "parley-cassandra-writer",
             maxBatchWrites,
             Math.max(MIN_QUEUE_CAPACITY, 4 * maxBatchWrites),
             this::closeSession);
@@ -304,10 +305,7 @@ public final class CassandraStore implements ParleyStore, CommitStats {
   /** Refuses new writes, finishes queued ones, then closes the session. Idempotent. */
   @Override
   public void close() {
-    writer.shutdown();
-    if (!writer.isWriterThread()) {
-      writer.awaitTermination();
-    }
+    writer.close();
   }
 
   /** Number of logged batches executed successfully since open. */

@@ -2,18 +2,19 @@ package io.parley.server.store.rocksdb;
 
 import io.parley.server.store.CommitStats;
 import io.parley.server.store.ConversationRecord;
-import io.parley.server.store.FeedEntry;
 import io.parley.server.store.EventRef;
+import io.parley.server.store.FeedEntry;
+import io.parley.server.store.GroupCommitQueue;
 import io.parley.server.store.MemberRecord;
 import io.parley.server.store.OutboxJob;
-import io.parley.server.store.PushTargetRecord;
-import io.parley.server.store.WebhookRecord;
 import io.parley.server.store.ParleyStore;
+import io.parley.server.store.PushTargetRecord;
 import io.parley.server.store.ReceiptRecord;
 import io.parley.server.store.StoreUnavailableException;
 import io.parley.server.store.StoreWrite;
 import io.parley.server.store.StoredEvent;
 import io.parley.server.store.UserRecord;
+import io.parley.server.store.WebhookRecord;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -41,7 +42,7 @@ import org.rocksdb.Slice;
  * more than trivial work must therefore use the {@code thenXxxAsync} variants. When the queue is
  * full, {@link #write} blocks the caller until the writer catches up (back-pressure). A failed
  * commit fails all writes of its batch and increases the {@linkplain #epoch() epoch}; writes
- * tagged with an older epoch are then rejected (see {@link GroupCommitWriter}).
+ * tagged with an older epoch are then rejected (see {@link GroupCommitQueue}).
  *
  * <p><b>Reads</b> are synchronous RocksDB lookups and iterator scans on the calling thread; they
  * see every write whose future has completed. Ids sort by UTF-8 byte order (Unicode code point
@@ -62,7 +63,7 @@ public final class RocksDbStore implements ParleyStore, CommitStats {
   private static final int MIN_QUEUE_CAPACITY = 4_096;
 
   private final RocksDbResources resources;
-  private final GroupCommitWriter writer;
+  private final GroupCommitQueue<PreparedWrite> writer;
   /** Read-locked by every read, write-locked once to free the natives: no use after free. */
   private final ReentrantReadWriteLock nativeLock = new ReentrantReadWriteLock();
   private volatile boolean nativesClosed;
@@ -72,12 +73,11 @@ public final class RocksDbStore implements ParleyStore, CommitStats {
     FeedSequences feedSequences =
         new FeedSequences(this::lastFeedSeqOnDisk, FEED_COUNTER_CACHE_USERS);
     this.writer =
-        new GroupCommitWriter(
-            resources.db(),
-            resources.writeOptions(),
-            resources::handle,
-            committer,
-            feedSequences,
+        new GroupCommitQueue<>(
+            new RocksDbBatchWriter(
+                resources.db(), resources.writeOptions(), resources::handle, committer, feedSequences),
+            "store commit",
+            "parley-store-writer",
             maxBatchWrites,
             Math.max(MIN_QUEUE_CAPACITY, 4 * maxBatchWrites),
             this::closeNatives);
@@ -439,10 +439,7 @@ public final class RocksDbStore implements ParleyStore, CommitStats {
    */
   @Override
   public void close() {
-    writer.shutdown();
-    if (!writer.isWriterThread()) {
-      writer.awaitTermination();
-    }
+    writer.close();
   }
 
   /** Number of successful group commits (RocksDB batch writes) since open. */

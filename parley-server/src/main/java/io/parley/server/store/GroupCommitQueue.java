@@ -1,6 +1,5 @@
-package io.parley.server.store.rocksdb;
+package io.parley.server.store;
 
-import io.parley.server.store.StoreUnavailableException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -10,22 +9,19 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import java.util.function.Function;
-import org.rocksdb.ColumnFamilyHandle;
-import org.rocksdb.RocksDB;
-import org.rocksdb.WriteBatch;
-import org.rocksdb.WriteOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The store's single writer: one dedicated thread takes every pending write (up to {@code
- * maxBatchWrites}), applies them as one {@link WriteBatch} with one sync (group commit), then
- * completes their futures in submission order, on this thread.
+ * The single writer every store engine commits through: one dedicated thread takes every pending
+ * write (up to {@code maxBatchWrites}), hands them to the engine as one or more atomic batches
+ * (group commit), then completes their futures in submission order, on this thread. The engine
+ * ({@link Engine}) only knows how to make a list of writes durable; queueing, back-pressure,
+ * epochs, shutdown and the commit statistics live here once for all engines.
  *
  * <p>Epochs: a write tagged with an epoch older than the current one is rejected without being
- * written. A failed commit fails every write of its batch, increases the epoch by one, and so also
- * rejects the writes already queued behind it that were built on the same (now stale) state.
+ * written. A failed batch fails every write in it, increases the epoch by one, and so also rejects
+ * the writes already queued behind it that were built on the same (now stale) state.
  *
  * <p>Back-pressure: at most {@code queueCapacity} writes wait; further submitters block until the
  * writer catches up. Submissions from the writer thread itself (a non-async continuation of a
@@ -35,27 +31,49 @@ import org.slf4j.LoggerFactory;
  * before it, then runs {@code onTerminate} on the writer thread.
  *
  * <p>Thread-safe: {@link #submit} may be called from any thread.
+ *
+ * @param <W> the engine's form of a write
  */
-final class GroupCommitWriter {
-  private static final Logger log = LoggerFactory.getLogger(GroupCommitWriter.class);
+public final class GroupCommitQueue<W> {
+  private static final Logger log = LoggerFactory.getLogger(GroupCommitQueue.class);
+
+  /** What an engine provides: how to commit a batch atomically and durably. */
+  public interface Engine<W> {
+    /** The write's epoch tag, or a negative number when it carries none. */
+    long epochOf(W write);
+
+    /**
+     * Where the batch that starts at {@code start} of a drained group ends (exclusive). Engines
+     * with a batch size cap split here; by default the whole group is one batch.
+     */
+    default int batchEnd(List<W> group, int start) {
+      return group.size();
+    }
+
+    /**
+     * Makes the writes durable as one atomic batch, or throws (after undoing any state of its
+     * own that the attempt changed). An exception fails the batch and bumps the epoch; an {@link
+     * Error} stops the writer (every pending write fails). Runs on the writer thread only.
+     *
+     * @return the nanoseconds spent writing the batch durably, or a negative number when the
+     *     writes had nothing to write (nothing was committed)
+     */
+    long commit(List<W> accepted) throws Exception;
+  }
 
   /** One submitted write and its future; {@code holdsPermit} when it took a queue slot. */
-  private record Pending(
-      PreparedWrite write, CompletableFuture<Void> future, boolean holdsPermit) {}
+  private record Pending<W>(W write, CompletableFuture<Void> future, boolean holdsPermit) {}
 
-  private final RocksDB db;
-  private final WriteOptions writeOptions;
-  private final Function<StoreColumnFamily, ColumnFamilyHandle> handles;
-  private final BatchCommitter committer;
-  private final FeedSequences feedSequences;
+  private final Engine<W> engine;
+  private final String what;
   private final int maxBatchWrites;
   private final Runnable onTerminate;
 
-  private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+  private final BlockingQueue<Pending<W>> queue = new LinkedBlockingQueue<>();
   private final Semaphore slots;
   /** Read-locked by submitters, write-locked once by shutdown: nothing is queued after STOP. */
   private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
-  private final Pending stop = new Pending(null, null, false);
+  private final Pending<W> stop = new Pending<>(null, null, false);
   private final Thread thread;
   private volatile boolean closing;
 
@@ -67,37 +85,36 @@ final class GroupCommitWriter {
   private volatile int lastBatchSize;
   private volatile boolean lastCommitFailed;
 
-  GroupCommitWriter(
-      RocksDB db,
-      WriteOptions writeOptions,
-      Function<StoreColumnFamily, ColumnFamilyHandle> handles,
-      BatchCommitter committer,
-      FeedSequences feedSequences,
+  /**
+   * @param what how log lines name one batch, e.g. "store commit"
+   * @param threadName the writer thread's name
+   */
+  public GroupCommitQueue(
+      Engine<W> engine,
+      String what,
+      String threadName,
       int maxBatchWrites,
       int queueCapacity,
       Runnable onTerminate) {
     if (maxBatchWrites < 1 || queueCapacity < 1) {
       throw new IllegalArgumentException("maxBatchWrites and queueCapacity must be positive");
     }
-    this.db = Objects.requireNonNull(db, "db");
-    this.writeOptions = Objects.requireNonNull(writeOptions, "writeOptions");
-    this.handles = Objects.requireNonNull(handles, "handles");
-    this.committer = Objects.requireNonNull(committer, "committer");
-    this.feedSequences = Objects.requireNonNull(feedSequences, "feedSequences");
+    this.engine = Objects.requireNonNull(engine, "engine");
+    this.what = Objects.requireNonNull(what, "what");
     this.maxBatchWrites = maxBatchWrites;
     this.slots = new Semaphore(queueCapacity);
     this.onTerminate = Objects.requireNonNull(onTerminate, "onTerminate");
-    this.thread = new Thread(this::run, "parley-store-writer");
+    this.thread = new Thread(this::run, threadName);
     // Daemon so that a forgotten close() cannot keep the JVM alive; close() drains the queue.
     this.thread.setDaemon(true);
   }
 
-  void start() {
+  public void start() {
     thread.start();
   }
 
   /** Queues a write; its future completes on the writer thread once the write is durable. */
-  CompletableFuture<Void> submit(PreparedWrite write) {
+  public CompletableFuture<Void> submit(W write) {
     Objects.requireNonNull(write, "write");
     if (closing) {
       return closedFuture();
@@ -116,7 +133,7 @@ final class GroupCommitWriter {
         return closedFuture();
       }
       CompletableFuture<Void> future = new CompletableFuture<>();
-      queue.add(new Pending(write, future, !onWriter));
+      queue.add(new Pending<>(write, future, !onWriter));
       return future;
     } finally {
       lifecycle.readLock().unlock();
@@ -124,7 +141,7 @@ final class GroupCommitWriter {
   }
 
   /** Refuses new writes and lets the writer finish the queued ones, then stop. Idempotent. */
-  void shutdown() {
+  public void shutdown() {
     lifecycle.writeLock().lock();
     try {
       if (!closing) {
@@ -137,7 +154,7 @@ final class GroupCommitWriter {
   }
 
   /** Waits until the writer thread has finished (uninterruptibly; the interrupt is kept). */
-  void awaitTermination() {
+  public void awaitTermination() {
     boolean interrupted = false;
     while (thread.isAlive()) {
       try {
@@ -151,49 +168,62 @@ final class GroupCommitWriter {
     }
   }
 
-  boolean isWriterThread() {
+  /** {@link #shutdown()}, then waits for the writer unless called on it (from a write's future). */
+  public void close() {
+    shutdown();
+    if (!isWriterThread()) {
+      awaitTermination();
+    }
+  }
+
+  public boolean isWriterThread() {
     return Thread.currentThread() == thread;
   }
 
-  long epoch() {
+  public long epoch() {
     return epoch.get();
   }
 
-  boolean isAccepting() {
+  public boolean isAccepting() {
     return !closing;
   }
 
-  boolean lastCommitFailed() {
+  public boolean lastCommitFailed() {
     return lastCommitFailed;
   }
 
-  long commits() {
+  /** Number of successful batches since start. */
+  public long commits() {
     return commits.get();
   }
 
-  long committedWrites() {
+  /** Number of writes made durable since start (summed over all batches). */
+  public long committedWrites() {
     return committedWrites.get();
   }
 
-  long failedCommits() {
+  /** Number of failed batches since start; each one increased the epoch. */
+  public long failedCommits() {
     return failedCommits.get();
   }
 
-  int lastBatchSize() {
+  /** Number of writes in the most recent successful batch (0 before the first). */
+  public int lastBatchSize() {
     return lastBatchSize;
   }
 
-  /** Total time spent in successful RocksDB batch writes (including fsync), in nanoseconds. */
-  long commitNanos() {
+  /** Total time the engine spent writing successful batches durably, in nanoseconds. */
+  public long commitNanos() {
     return commitNanos.get();
   }
 
-  int queued() {
+  /** Number of writes waiting for the writer thread right now. */
+  public int queued() {
     return queue.size();
   }
 
   private void run() {
-    List<Pending> group = new ArrayList<>();
+    List<Pending<W>> group = new ArrayList<>();
     try {
       boolean stopping = false;
       while (!stopping) {
@@ -204,9 +234,7 @@ final class GroupCommitWriter {
           group.remove(group.size() - 1);
           stopping = true;
         }
-        if (!group.isEmpty()) {
-          commit(group);
-        }
+        commitInBatches(group);
         group.clear();
       }
     } catch (RuntimeException | Error e) {
@@ -215,7 +243,7 @@ final class GroupCommitWriter {
     } finally {
       // Normally the queue is empty here; after an unexpected stop, fail what is left.
       shutdown();
-      List<Pending> rest = new ArrayList<>();
+      List<Pending<W>> rest = new ArrayList<>();
       queue.drainTo(rest);
       rest.remove(stop);
       failAll(rest, null);
@@ -226,7 +254,7 @@ final class GroupCommitWriter {
     }
   }
 
-  private Pending take() {
+  private Pending<W> take() {
     while (true) {
       try {
         return queue.take();
@@ -236,25 +264,38 @@ final class GroupCommitWriter {
     }
   }
 
-  private void commit(List<Pending> group) {
+  /** Commits the group as consecutive batches, each ending where the engine says. */
+  private void commitInBatches(List<Pending<W>> group) {
+    List<W> writes = new ArrayList<>(group.size());
+    for (Pending<W> p : group) {
+      writes.add(p.write());
+    }
+    int start = 0;
+    while (start < group.size()) {
+      int end = Math.max(start + 1, Math.min(group.size(), engine.batchEnd(writes, start)));
+      commit(group.subList(start, end));
+      start = end;
+    }
+  }
+
+  private void commit(List<Pending<W>> batch) {
     long current = epoch.get();
-    List<PreparedWrite> accepted = new ArrayList<>(group.size());
-    for (Pending p : group) {
+    List<W> accepted = new ArrayList<>(batch.size());
+    for (Pending<W> p : batch) {
       if (!isStale(p, current)) {
         accepted.add(p.write());
       }
     }
-    Throwable failure = null;
-    if (accepted.stream().anyMatch(w -> !w.isEmpty())) {
-      failure = writeBatch(accepted);
-    }
-    slots.release(countPermits(group));
-    for (Pending p : group) {
+    Throwable failure = accepted.isEmpty() ? null : write(accepted);
+    slots.release(countPermits(batch));
+    for (Pending<W> p : batch) {
       if (isStale(p, current)) {
         p.future()
             .completeExceptionally(
                 new StoreUnavailableException(
-                    "write built in epoch " + p.write().epoch() + " but the store is at epoch "
+                    "write built in epoch "
+                        + engine.epochOf(p.write())
+                        + " but the store is at epoch "
                         + current));
       } else if (failure != null) {
         p.future().completeExceptionally(new StoreUnavailableException("commit failed", failure));
@@ -265,47 +306,44 @@ final class GroupCommitWriter {
   }
 
   /** Writes one batch; returns null on success, else the failure (the epoch is then bumped). */
-  private Throwable writeBatch(List<PreparedWrite> accepted) {
-    try (WriteBatch batch = new WriteBatch()) {
-      for (PreparedWrite w : accepted) {
-        w.applyTo(batch, handles, feedSequences);
+  private Throwable write(List<W> accepted) {
+    try {
+      long nanos = engine.commit(accepted);
+      if (nanos >= 0) {
+        commitNanos.addAndGet(nanos);
+        lastBatchSize = accepted.size();
+        committedWrites.addAndGet(accepted.size());
+        commits.incrementAndGet();
+        lastCommitFailed = false;
       }
-      long started = System.nanoTime();
-      committer.commit(db, writeOptions, batch);
-      commitNanos.addAndGet(System.nanoTime() - started);
-      feedSequences.commit();
-      lastBatchSize = accepted.size();
-      committedWrites.addAndGet(accepted.size());
-      commits.incrementAndGet();
-      lastCommitFailed = false;
       return null;
-    } catch (Exception | Error e) {
-      feedSequences.rollback();
+    } catch (Exception e) {
       long next = epoch.incrementAndGet();
       failedCommits.incrementAndGet();
       // Full stack trace for the first failure of a run; a failing disk fails every batch.
       if (lastCommitFailed) {
         log.warn(
-            "store commit of {} writes failed again; epoch is now {}: {}",
+            "{} of {} writes failed again; epoch is now {}: {}",
+            what,
             accepted.size(),
             next,
             e.toString());
       } else {
-        log.warn("store commit of {} writes failed; epoch is now {}", accepted.size(), next, e);
+        log.warn("{} of {} writes failed; epoch is now {}", what, accepted.size(), next, e);
       }
       lastCommitFailed = true;
       return e;
     }
   }
 
-  private static boolean isStale(Pending p, long currentEpoch) {
-    long e = p.write().epoch();
+  private boolean isStale(Pending<W> p, long currentEpoch) {
+    long e = engine.epochOf(p.write());
     return e >= 0 && e < currentEpoch;
   }
 
-  private static int countPermits(List<Pending> group) {
+  private static int countPermits(List<? extends Pending<?>> batch) {
     int n = 0;
-    for (Pending p : group) {
+    for (Pending<?> p : batch) {
       if (p.holdsPermit()) {
         n++;
       }
@@ -314,8 +352,8 @@ final class GroupCommitWriter {
   }
 
   /** Fails writes that can no longer be committed; their slots no longer matter once closing. */
-  private static void failAll(List<Pending> pending, Throwable cause) {
-    for (Pending p : pending) {
+  private static void failAll(List<? extends Pending<?>> pending, Throwable cause) {
+    for (Pending<?> p : pending) {
       p.future().completeExceptionally(new StoreUnavailableException("store is closed", cause));
     }
   }
