@@ -91,7 +91,18 @@ class StoreFailureTest {
 
       fail.set(true);
       for (int i = 0; store.writeBreaker().getState() != CircuitBreaker.State.OPEN; i++) {
-        assertThat(i).as("sends until the breaker opens").isLessThan(50);
+        final int sent = i;
+        assertThat(sent)
+            .as(
+                () ->
+                    "sends until the breaker opens; it is "
+                        + store.writeBreaker().getState()
+                        + " with "
+                        + store.writeBreaker().getMetrics().getNumberOfFailedCalls()
+                        + " failed of "
+                        + store.writeBreaker().getMetrics().getNumberOfBufferedCalls()
+                        + " buffered calls")
+            .isLessThan(50);
         ParleyException e = failure(fx.engine().messages().send(user("bob"), message(id, "f" + i, "x")));
         assertThat(e.code()).isEqualTo(ErrorCode.UNAVAILABLE);
       }

@@ -8,18 +8,14 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * A real single-node Apache Cassandra 5.0 for integration tests, forked as its own Java 17 process
@@ -107,7 +103,7 @@ public final class CassandraTestCluster implements AutoCloseable {
     Process process = null;
     Thread hook = null;
     try {
-      String classpath = classpath();
+      String classpath = ForkedProcesses.classpath("cassandra");
       Path java = Path.of(System.getProperty("parley.test.cassandra.java", DEFAULT_JAVA));
       if (!Files.isExecutable(java)) {
         throw new IllegalStateException(
@@ -115,8 +111,8 @@ public final class CassandraTestCluster implements AutoCloseable {
                 + java
                 + " (set -Dparley.test.cassandra.java=/path/to/jdk17/bin/java)");
       }
-      int storagePort = freePort();
-      int nativePort = freePort();
+      int storagePort = ForkedProcesses.freePort();
+      int nativePort = ForkedProcesses.freePort();
       Path yaml = dir.resolve("cassandra.yaml");
       Files.writeString(
           yaml,
@@ -150,7 +146,7 @@ public final class CassandraTestCluster implements AutoCloseable {
       Process forked = process;
       hook = new Thread(() -> destroy(forked, dir), "cassandra-test-cleanup");
       Runtime.getRuntime().addShutdownHook(hook);
-      awaitCql(process, dir, nativePort);
+      ForkedProcesses.awaitPort(process, nativePort, READY_TIMEOUT, "Cassandra");
       long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
       System.out.printf("Cassandra test node ready on 127.0.0.1:%d after %d ms%n", nativePort, ms);
       return new CassandraTestCluster(process, dir, nativePort, hook, ms);
@@ -162,7 +158,7 @@ public final class CassandraTestCluster implements AutoCloseable {
       if (hook != null) {
         Runtime.getRuntime().removeShutdownHook(hook);
       }
-      deleteTree(dir);
+      ForkedProcesses.deleteTree(dir);
       throw new IllegalStateException(
           "cannot start the Cassandra test node: " + e.getMessage() + "\n--- node log ---\n" + log, e);
     }
@@ -249,60 +245,12 @@ public final class CassandraTestCluster implements AutoCloseable {
 
   // ---- internals ----
 
-  private static void awaitCql(Process process, Path dir, int port) {
-    long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (!process.isAlive()) {
-        throw new IllegalStateException("Cassandra exited with code " + process.exitValue());
-      }
-      try (Socket s = new Socket()) {
-        s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-        return;
-      } catch (IOException notYet) {
-        sleep(200);
-      }
-    }
-    throw new IllegalStateException("Cassandra did not open its CQL port within " + READY_TIMEOUT);
+  private static String logTail(Path dir) {
+    return ForkedProcesses.logTail(dir, List.of("stdout.log", "system.log"), 60);
   }
 
-  private static synchronized String classpath() throws IOException {
-    Path moduleDir = Path.of("").toAbsolutePath();
-    Path file = moduleDir.resolve("target/cassandra-runtime.classpath");
-    if (!Files.isRegularFile(file) || Files.size(file) == 0) {
-      Path pom = moduleDir.resolve("src/test/cassandra-runtime/pom.xml");
-      Path mvnw = moduleDir.getParent().resolve("mvnw");
-      if (!Files.isRegularFile(pom) || !Files.isRegularFile(mvnw)) {
-        throw new IllegalStateException(
-            "run the Cassandra tests from the parley-server module (missing " + pom + ")");
-      }
-      Path out = Files.createTempFile("cassandra-build-classpath", ".log");
-      ProcessBuilder pb =
-          new ProcessBuilder(
-                  mvnw.toString(),
-                  "-B",
-                  "-q",
-                  "-f",
-                  pom.toString(),
-                  "dependency:build-classpath",
-                  "-Dmdep.outputFile=" + file)
-              .redirectErrorStream(true)
-              .redirectOutput(out.toFile());
-      pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-      try {
-        Process p = pb.start();
-        if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
-          p.destroyForcibly();
-          throw new IllegalStateException(
-              "resolving Cassandra's classpath failed:\n" + Files.readString(out));
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while resolving Cassandra's classpath", e);
-      } finally {
-        Files.deleteIfExists(out);
-      }
-    }
-    return Files.readString(file).strip();
+  private static void destroy(Process process, Path dir) {
+    ForkedProcesses.destroy(process, dir);
   }
 
   private static String resource(String name) throws IOException {
@@ -311,63 +259,6 @@ public final class CassandraTestCluster implements AutoCloseable {
         throw new IllegalStateException("missing test resource " + name);
       }
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      s.setReuseAddress(true);
-      return s.getLocalPort();
-    }
-  }
-
-  private static void destroy(Process process, Path dir) {
-    process.destroy();
-    try {
-      if (!process.waitFor(20, TimeUnit.SECONDS)) {
-        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-      }
-    } catch (InterruptedException e) {
-      process.destroyForcibly();
-      Thread.currentThread().interrupt();
-    }
-    if (dir != null) {
-      deleteTree(dir);
-    }
-  }
-
-  private static String logTail(Path dir) {
-    StringBuilder sb = new StringBuilder();
-    for (String name : List.of("stdout.log", "system.log")) {
-      Path f = dir.resolve(name);
-      try {
-        if (Files.isRegularFile(f)) {
-          List<String> lines = Files.readAllLines(f);
-          sb.append("[").append(name).append("]\n");
-          lines.subList(Math.max(0, lines.size() - 60), lines.size())
-              .forEach(l -> sb.append(l, 0, Math.min(l.length(), 400)).append('\n'));
-        }
-      } catch (IOException | UncheckedIOException e) {
-        sb.append("(cannot read ").append(name).append(": ").append(e).append(")\n");
-      }
-    }
-    return sb.toString();
-  }
-
-  private static void deleteTree(Path dir) {
-    try (Stream<Path> files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException | UncheckedIOException ignored) {
-      // temporary directory; best effort
-    }
-  }
-
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while waiting for Cassandra", e);
     }
   }
 }

@@ -145,7 +145,10 @@ public final class CircuitBreakingStore implements ParleyStore {
       writes.failed(start, e);
       throw e;
     }
-    result.whenComplete(
+    // The caller gets the stage that completes after the outcome is recorded, so whoever sees a
+    // write finish also sees the breaker state that outcome produced (a caller racing ahead of
+    // the bookkeeping would otherwise meet a half-open breaker whose probes look unfinished).
+    return result.whenComplete(
         (v, e) -> {
           if (e == null) {
             writes.succeeded(start);
@@ -153,7 +156,6 @@ public final class CircuitBreakingStore implements ParleyStore {
             writes.failed(start, e);
           }
         });
-    return result;
   }
 
   @Override
