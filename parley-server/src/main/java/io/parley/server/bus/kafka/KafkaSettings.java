@@ -1,0 +1,46 @@
+package io.parley.server.bus.kafka;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Where and how a node talks to the Kafka cluster that connects gateways and engines.
+ *
+ * @param bootstrapServers comma-separated {@code host:port} list
+ * @param topicPrefix prefix of every topic Parley creates (several clusters may share a broker)
+ * @param commandPartitions partitions of the command topic: the unit of engine ownership, fixed
+ *     for the life of a cluster (a conversation's partition is {@code murmur2(id) % partitions})
+ * @param replicationFactor replication of the topics Parley creates (3 in production, 1 in tests)
+ * @param nodeId this process's unique id in the cluster; names its own inbox topics
+ * @param requestTimeout how long a gateway waits for an engine's answer before failing the
+ *     client's request with a retryable {@code UNAVAILABLE}
+ */
+public record KafkaSettings(
+    String bootstrapServers,
+    String topicPrefix,
+    int commandPartitions,
+    short replicationFactor,
+    String nodeId,
+    Duration requestTimeout) {
+  public KafkaSettings {
+    Objects.requireNonNull(bootstrapServers, "bootstrapServers");
+    Objects.requireNonNull(topicPrefix, "topicPrefix");
+    Objects.requireNonNull(nodeId, "nodeId");
+    Objects.requireNonNull(requestTimeout, "requestTimeout");
+    if (bootstrapServers.isBlank()) {
+      throw new IllegalArgumentException("bootstrapServers must not be blank");
+    }
+    if (commandPartitions < 1 || replicationFactor < 1) {
+      throw new IllegalArgumentException("partitions and replication factor must be >= 1");
+    }
+    if (!nodeId.matches("[A-Za-z0-9._-]{1,64}")) {
+      throw new IllegalArgumentException(
+          "nodeId must be 1-64 letters, digits, '.', '_' or '-' (it names Kafka topics)");
+    }
+  }
+
+  /** The topic a name stands for under this cluster's prefix. */
+  public String topic(String name) {
+    return topicPrefix + name;
+  }
+}
