@@ -25,10 +25,10 @@ public final class ForkedProcesses {
   /**
    * The classpath of {@code src/test/<name>-runtime/pom.xml}, resolved once with {@code mvn
    * dependency:build-classpath} into {@code target/<name>-runtime.classpath} and reused after.
-   * Must run with the parley-server module as working directory (Surefire and Failsafe do).
+   * Looks in {@link #serverModule()}.
    */
   public static synchronized String classpath(String name) throws IOException {
-    Path moduleDir = Path.of("").toAbsolutePath();
+    Path moduleDir = serverModule();
     Path file = moduleDir.resolve("target/" + name + "-runtime.classpath");
     if (Files.isRegularFile(file) && Files.size(file) > 0) {
       return Files.readString(file).strip();
@@ -66,6 +66,14 @@ public final class ForkedProcesses {
       Files.deleteIfExists(out);
     }
     return Files.readString(file).strip();
+  }
+
+  /**
+   * The parley-server module directory: the system property {@code parley.server.module} (set by
+   * modules that reuse this harness), else the working directory (the server's own tests).
+   */
+  public static Path serverModule() {
+    return Path.of(System.getProperty("parley.server.module", "")).toAbsolutePath().normalize();
   }
 
   /** A port nobody listens on right now (the usual small race is acceptable in tests). */

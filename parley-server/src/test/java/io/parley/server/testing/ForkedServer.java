@@ -8,7 +8,6 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -50,33 +49,44 @@ public final class ForkedServer implements AutoCloseable {
 
   /** Starts a server on a free port with the given data directory and waits until it is ready. */
   public static ForkedServer start(Path dataDir) throws IOException, InterruptedException {
+    return start(dataDir, Map.of(), List.of());
+  }
+
+  /**
+   * Starts a server on a free port with the given data directory (also where its log goes),
+   * extra environment (configuration overrides such as {@code PARLEY_STORAGE_ENGINE}) and extra
+   * {@code parley server} arguments (such as {@code --roles gateway}); waits until it is ready.
+   */
+  public static ForkedServer start(Path dataDir, Map<String, String> env, List<String> args)
+      throws IOException, InterruptedException {
     int port = freePort();
     String java = ProcessHandle.current().info().command().orElse("java");
     Path log = dataDir.resolveSibling(dataDir.getFileName() + "-server-" + port + ".log");
-    ProcessBuilder pb =
-        new ProcessBuilder(
-                List.of(
-                    java,
-                    "-Xmx256m",
-                    "-jar",
-                    shadedJar().toString(),
-                    "server",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    Integer.toString(port),
-                    "--data-dir",
-                    dataDir.toString()))
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile());
+    List<String> command =
+        new java.util.ArrayList<>(
+            List.of(
+                java,
+                "-Xmx256m",
+                "-jar",
+                shadedJar().toString(),
+                "server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                Integer.toString(port),
+                "--data-dir",
+                dataDir.toString()));
+    command.addAll(args);
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().put("PARLEY_AUTH_HMAC_SECRET", Base64.getEncoder().encodeToString(SECRET));
     pb.environment().put("PARLEY_ADMIN_API_KEY", ADMIN_KEY);
     // The forked-server tests (crash recovery, drain) send and retry as fast as they can on
     // purpose; rate limits have their own tests (io.parley.server.limits).
     pb.environment().put("PARLEY_RATE_LIMITS_ENABLED", "false");
+    pb.environment().putAll(env);
     ForkedServer server = new ForkedServer(pb.start(), port, log);
     try {
-      server.awaitReady(Duration.ofSeconds(60), log);
+      server.awaitReady(Duration.ofSeconds(90), log);
     } catch (IOException | RuntimeException | InterruptedException e) {
       server.close();
       throw e;
@@ -110,6 +120,11 @@ public final class ForkedServer implements AutoCloseable {
 
   public int port() {
     return port;
+  }
+
+  /** True while the server process runs. */
+  public boolean isAlive() {
+    return process.isAlive();
   }
 
   /** Everything the server process printed so far. */
@@ -178,16 +193,13 @@ public final class ForkedServer implements AutoCloseable {
     }
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      s.setReuseAddress(true);
-      return s.getLocalPort();
-    }
+  private static int freePort() {
+    return ForkedProcesses.freePort();
   }
 
   /** The shaded jar built by this module's package phase (failsafe runs after it). */
   static Path shadedJar() {
-    Path target = Path.of("target");
+    Path target = ForkedProcesses.serverModule().resolve("target");
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(target, "parley-server-*-all.jar")) {
       for (Path p : ds) {
         return p.toAbsolutePath();
