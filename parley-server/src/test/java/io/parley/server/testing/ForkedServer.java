@@ -59,7 +59,13 @@ public final class ForkedServer implements AutoCloseable {
    */
   public static ForkedServer start(Path dataDir, Map<String, String> env, List<String> args)
       throws IOException, InterruptedException {
-    int port = freePort();
+    return start(dataDir, env, args, freePort());
+  }
+
+  /** Same as {@link #start(Path, Map, List)} on the given port (a restart in the same place). */
+  public static ForkedServer start(
+      Path dataDir, Map<String, String> env, List<String> args, int port)
+      throws IOException, InterruptedException {
     String java = ProcessHandle.current().info().command().orElse("java");
     Path log = dataDir.resolveSibling(dataDir.getFileName() + "-server-" + port + ".log");
     List<String> command =
@@ -120,6 +126,11 @@ public final class ForkedServer implements AutoCloseable {
 
   public int port() {
     return port;
+  }
+
+  /** The server's process id. */
+  public long pid() {
+    return process.pid();
   }
 
   /** True while the server process runs. */

@@ -1,0 +1,170 @@
+package io.parley.cluster;
+
+import io.parley.server.testing.CassandraTestCluster;
+import io.parley.server.testing.ForkedServer;
+import io.parley.server.testing.KafkaTestBroker;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A Parley cluster of separate processes for the cluster tests: one engine node (roles {@code
+ * engine,notify}) and two gateway nodes (role {@code gateway}) of the real server jar, on the
+ * shared forked Kafka broker and Cassandra node, behind HAProxy with the repository's
+ * configuration. Every process is recorded when it starts and destroyed by {@link #close()} (and
+ * by the harness's shutdown hooks). Not thread-safe.
+ */
+final class Cluster implements AutoCloseable {
+  private final Path dir;
+  private final KafkaTestBroker kafka;
+  private final CassandraTestCluster cassandra;
+  private final String keyspace;
+  private final String topicPrefix;
+  private final List<AutoCloseable> processes = new ArrayList<>();
+  private ForkedServer engine;
+  private final ForkedServer[] gateways = new ForkedServer[2];
+  private Haproxy lb;
+  private final int balancedGateways;
+  private int starts;
+
+  private Cluster(
+      Path dir, KafkaTestBroker kafka, CassandraTestCluster cassandra, String name, int balanced) {
+    this.balancedGateways = balanced;
+    this.dir = dir;
+    this.kafka = kafka;
+    this.cassandra = cassandra;
+    this.keyspace = name;
+    this.topicPrefix = name + ".";
+  }
+
+  /** Starts engine, two gateways and HAProxy in a fresh keyspace and topic prefix. */
+  static Cluster start(Path dir, KafkaTestBroker kafka, CassandraTestCluster cassandra, String name)
+      throws Exception {
+    return start(dir, kafka, cassandra, name, 2);
+  }
+
+  /**
+   * Same as {@link #start(Path, KafkaTestBroker, CassandraTestCluster, String)} with only the first
+   * gateway behind HAProxy when {@code balancedGateways} is 1 (benchmarks of one gateway).
+   */
+  static Cluster start(
+      Path dir, KafkaTestBroker kafka, CassandraTestCluster cassandra, String name, int balancedGateways)
+      throws Exception {
+    Cluster c = new Cluster(dir, kafka, cassandra, name, balancedGateways);
+    try {
+      c.startAll();
+      return c;
+    } catch (Exception | AssertionError e) {
+      c.close();
+      throw e;
+    }
+  }
+
+  /** (Re)starts every process: engine first, then the gateways, then the load balancer. */
+  void startAll() throws Exception {
+    engine = startNode("engine", "engine,notify", 0);
+    for (int i = 0; i < gateways.length; i++) {
+      gateways[i] = startNode("gateway" + (i + 1), "gateway", 0);
+    }
+    int second = balancedGateways == 1 ? gateways[0].port() : gateways[1].port();
+    lb = Haproxy.start(dir, gateways[0].port(), second, engine.port());
+    processes.add(lb);
+  }
+
+  /** Stops every process (SIGKILL for servers, like a power cut of the whole cluster). */
+  void killAll() throws InterruptedException {
+    lb.close();
+    for (ForkedServer g : gateways) {
+      g.kill();
+    }
+    engine.kill();
+  }
+
+  /** Starts a node with the given roles on this cluster's Kafka topics and keyspace. */
+  private ForkedServer startNode(String name, String roles, int port)
+      throws IOException, InterruptedException {
+    Path data = Files.createDirectories(dir.resolve(name + "-" + (++starts)));
+    Map<String, String> env = new HashMap<>(cassandra.serverEnv(keyspace));
+    env.put("PARLEY_CLUSTER_KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
+    env.put("PARLEY_CLUSTER_KAFKA_TOPIC_PREFIX", topicPrefix);
+    env.put("PARLEY_CLUSTER_KAFKA_COMMAND_PARTITIONS", "4");
+    env.put("PARLEY_CLUSTER_KAFKA_REPLICATION_FACTOR", "1");
+    env.put("PARLEY_CLUSTER_NODE_ID", name + "-" + starts);
+    List<String> args = List.of("--roles", roles);
+    ForkedServer server =
+        port == 0
+            ? ForkedServer.start(data, env, args)
+            : ForkedServer.start(data, env, args, port);
+    processes.add(server);
+    return server;
+  }
+
+  ForkedServer engine() {
+    return engine;
+  }
+
+  /** Starts a new engine process on the old one's port (after it was killed or stopped). */
+  void restartEngine() throws IOException, InterruptedException {
+    engine = startNode("engine", "engine,notify", engine.port());
+  }
+
+  /** Starts a new gateway process on the old one's port, so HAProxy's server line fits again. */
+  void restartGateway(int index) throws IOException, InterruptedException {
+    gateways[index] = startNode("gateway" + (index + 1), "gateway", gateways[index].port());
+  }
+
+  ForkedServer gateway(int index) {
+    return gateways[index];
+  }
+
+  Haproxy loadBalancer() {
+    return lb;
+  }
+
+  /** The WebSocket address clients use: through HAProxy. */
+  String uri() {
+    return "ws://127.0.0.1:" + lb.port() + "/v1/ws";
+  }
+
+  /** A gateway's own WebSocket address (bypassing the load balancer). */
+  String gatewayUri(int index) {
+    return "ws://127.0.0.1:" + gateways[index].port() + "/v1/ws";
+  }
+
+  /** The logs of every process, for failure messages. */
+  String logs() {
+    StringBuilder sb = new StringBuilder();
+    if (engine != null) {
+      sb.append("--- engine ---\n").append(tail(engine.output()));
+    }
+    for (int i = 0; i < gateways.length; i++) {
+      if (gateways[i] != null) {
+        sb.append("--- gateway ").append(i + 1).append(" ---\n").append(tail(gateways[i].output()));
+      }
+    }
+    if (lb != null) {
+      sb.append("--- haproxy ---\n").append(tail(lb.output()));
+    }
+    return sb.toString();
+  }
+
+  private static String tail(String s) {
+    return s.length() <= 6000 ? s : s.substring(s.length() - 6000);
+  }
+
+  @Override
+  public void close() {
+    for (int i = processes.size() - 1; i >= 0; i--) {
+      try {
+        processes.get(i).close();
+      } catch (Exception e) {
+        // best effort: the others must still be stopped
+      }
+    }
+    processes.clear();
+  }
+}

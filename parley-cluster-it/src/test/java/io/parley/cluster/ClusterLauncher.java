@@ -1,0 +1,45 @@
+package io.parley.cluster;
+
+import io.parley.server.testing.CassandraTestCluster;
+import io.parley.server.testing.KafkaTestBroker;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * Runs the cluster of the cluster tests by hand, for benchmarks ({@code bench/run-cluster.sh}):
+ * a forked Kafka broker and Cassandra node, one engine, two gateway processes and HAProxy, until
+ * the process gets SIGTERM. Prints {@code READY <load balancer port> <gateway 1 port> <gateway 2
+ * port> <engine port> <engine pid>} once everything serves. Argument: {@code 1} puts only gateway 1
+ * behind HAProxy (both server lines point to it), {@code 2} (default) both gateways.
+ */
+public final class ClusterLauncher {
+  private ClusterLauncher() {}
+
+  public static void main(String[] args) throws Exception {
+    int gateways = args.length > 0 ? Integer.parseInt(args[0]) : 2;
+    Path dir = Files.createTempDirectory("parley-cluster-");
+    KafkaTestBroker kafka = KafkaTestBroker.start();
+    CassandraTestCluster cassandra = CassandraTestCluster.start();
+    Cluster cluster = Cluster.start(dir, kafka, cassandra, "bench", gateways);
+    CountDownLatch stop = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  cluster.close();
+                  kafka.close();
+                  cassandra.close();
+                  stop.countDown();
+                }));
+    System.out.printf(
+        "READY %d %d %d %d %d%n",
+        cluster.loadBalancer().port(),
+        cluster.gateway(0).port(),
+        cluster.gateway(1).port(),
+        cluster.engine().port(),
+        cluster.engine().pid());
+    System.out.flush();
+    stop.await();
+  }
+}
