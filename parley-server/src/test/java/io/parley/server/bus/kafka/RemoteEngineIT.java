@@ -31,6 +31,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -244,6 +245,95 @@ class RemoteEngineIT {
       assertThat(get(rpc.users().upsert("gina", "Gina", "")).getDisplayName()).isEqualTo("Gina");
     } finally {
       second.close();
+    }
+  }
+
+  @Test
+  void offsetsAreCommittedOnlyUpToTheLowestUnansweredCall() throws Exception {
+    server.close();
+    CompletableFuture<io.parley.protocol.v1.Profile> held = new CompletableFuture<>();
+    LocalServices real = LocalServices.of(engine.engine(), notifications);
+    LocalServices holding =
+        new LocalServices(
+            real.conversations(),
+            real.messages(),
+            real.delivery(),
+            real.presence(),
+            new HoldingUsers(real.users(), held),
+            real.notifications());
+    server = CommandServer.start(settings("engine-hold"), holding, () -> {});
+
+    // Same user id, so both calls share one partition, in this order.
+    CompletableFuture<?> slow = rpc.users().upsert("hal", "hold", "");
+    assertThat(get(rpc.users().upsert("hal", "Hal", "")).getDisplayName()).isEqualTo("Hal");
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(() -> assertThat(committedOffsets()).containsValue(0L));
+    assertThat(committedOffsets().values())
+        .as("nothing is committed past the unanswered call at offset 0")
+        .allMatch(o -> o == 0L);
+
+    held.complete(io.parley.protocol.v1.Profile.newBuilder().setUserId("hal").build());
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .untilAsserted(() -> assertThat(committedOffsets()).containsValue(2L));
+    // Answered or timed out at the gateway, depending on how quickly this ran: either way it ends.
+    slow.handle((r, e) -> null).get(60, TimeUnit.SECONDS);
+  }
+
+  private Map<Integer, Long> committedOffsets() throws Exception {
+    try (org.apache.kafka.clients.admin.Admin admin =
+        org.apache.kafka.clients.admin.Admin.create(KafkaClients.admin(settings("probe")))) {
+      Map<Integer, Long> out = new java.util.HashMap<>();
+      admin
+          .listConsumerGroupOffsets(CommandServer.groupId(settings("probe")))
+          .partitionsToOffsetAndMetadata()
+          .get(30, TimeUnit.SECONDS)
+          .forEach((tp, o) -> {
+            if (o != null) {
+              out.put(tp.partition(), o.offset());
+            }
+          });
+      return out;
+    }
+  }
+
+  /** Users whose upsert with display name "hold" completes only when the test says so. */
+  private record HoldingUsers(
+      io.parley.server.user.UserService real, CompletableFuture<io.parley.protocol.v1.Profile> held)
+      implements io.parley.server.user.UserService {
+    @Override
+    public CompletableFuture<io.parley.server.store.UserRecord> ensureActive(String userId) {
+      return real.ensureActive(userId);
+    }
+
+    @Override
+    public CompletableFuture<io.parley.protocol.v1.Profile> getProfile(
+        Caller caller, io.parley.protocol.v1.GetProfile request) {
+      return real.getProfile(caller, request);
+    }
+
+    @Override
+    public CompletableFuture<io.parley.protocol.v1.Profile> updateProfile(
+        Caller caller, io.parley.protocol.v1.UpdateProfile request) {
+      return real.updateProfile(caller, request);
+    }
+
+    @Override
+    public CompletableFuture<io.parley.protocol.v1.Profile> upsert(
+        String userId, String displayName, String avatarUrl) {
+      return "hold".equals(displayName) ? held : real.upsert(userId, displayName, avatarUrl);
+    }
+
+    @Override
+    public CompletableFuture<io.parley.protocol.v1.Profile> setDeactivated(
+        String userId, boolean deactivated) {
+      return real.setDeactivated(userId, deactivated);
+    }
+
+    @Override
+    public CompletableFuture<List<io.parley.protocol.v1.Profile>> list(String after, int limit) {
+      return real.list(after, limit);
     }
   }
 
