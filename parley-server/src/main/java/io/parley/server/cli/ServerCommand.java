@@ -5,6 +5,7 @@ import io.parley.server.config.ConfigLoader;
 import io.parley.server.config.ConfigOverrides;
 import io.parley.server.config.ParleyConfig;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -40,6 +41,15 @@ final class ServerCommand implements Callable<Integer> {
               + " directory (sets tls.self_signed; its SHA-256 fingerprint is printed)")
   boolean devTls;
 
+  @Option(
+      names = "--roles",
+      split = ",",
+      paramLabel = "ROLE",
+      description =
+          "roles of this process, comma-separated: gateway, engine, notify (overrides"
+              + " server.roles; default all three)")
+  List<String> roles;
+
   @Spec CommandSpec spec;
 
   private final CliEnvironment environment;
@@ -51,7 +61,7 @@ final class ServerCommand implements Callable<Integer> {
   @Override
   public Integer call() throws ConfigException {
     ParleyConfig loaded =
-        new ConfigLoader(environment.env()).load(new ConfigOverrides(config, host, port, dataDir, devTls));
+        new ConfigLoader(environment.env()).load(new ConfigOverrides(config, host, port, dataDir, devTls, roles));
     return environment.serverRunner().run(loaded, spec.commandLine().getOut());
   }
 }

@@ -109,7 +109,7 @@ final class CassandraSettings {
     throw new IllegalArgumentException("replica count must be 1..99, got '" + text.strip() + "'");
   }
 
-  private static String hostPortProblem(String entry) {
+  static String hostPortProblem(String entry) {
     String e = entry.strip();
     int colon = e.lastIndexOf(':');
     if (colon <= 0 || colon == e.length() - 1) {

@@ -9,7 +9,8 @@ import java.util.Objects;
  * {@code config init} template and the documentation. Immutable.
  *
  * @param section the YAML section ({@code server}, {@code storage}, ...)
- * @param name the key inside the section, in snake_case
+ * @param name the key inside the section, in snake_case; a dot nests it in a sub-mapping
+ *     ({@code kafka.topic_prefix} is {@code kafka: {topic_prefix: ...}} in YAML)
  * @param type how the value is written and checked
  * @param defaultText the default in the form a YAML file would write it (null for none)
  * @param min the smallest accepted value (ints and sizes as is, durations in ms)
@@ -53,8 +54,23 @@ public record ConfigKey(
     return section + "." + name;
   }
 
-  /** The environment variable, e.g. {@code PARLEY_SERVER_PORT}. */
+  /**
+   * The environment variable, e.g. {@code PARLEY_SERVER_PORT}; a nested name's dots become
+   * underscores ({@code cluster.kafka.bootstrap_servers}: {@code
+   * PARLEY_CLUSTER_KAFKA_BOOTSTRAP_SERVERS}).
+   */
   public String envVar() {
-    return "PARLEY_" + (section + "_" + name).toUpperCase(Locale.ROOT);
+    return "PARLEY_" + (section + "_" + name).replace('.', '_').toUpperCase(Locale.ROOT);
+  }
+
+  /** The key's group inside its section ({@code kafka} for {@code kafka.topic_prefix}), or "". */
+  public String group() {
+    int dot = name.lastIndexOf('.');
+    return dot < 0 ? "" : name.substring(0, dot);
+  }
+
+  /** The key's own name, without its group. */
+  public String leaf() {
+    return name.substring(name.lastIndexOf('.') + 1);
   }
 }

@@ -104,6 +104,9 @@ public final class ConfigLoader {
     if (overrides.devTls()) {
       settings.put("tls.self_signed", new Setting(Boolean.TRUE, "--dev-tls"));
     }
+    if (overrides.roles() != null) {
+      settings.put("server.roles", new Setting(overrides.roles(), "--roles"));
+    }
 
     Values v = new Values(settings, problems);
     ParleyConfig.Server server =
@@ -122,6 +125,7 @@ public final class ConfigLoader {
           "cassandra.contact_points must list at least one host:port when storage.engine is"
               + " cassandra (or set PARLEY_CASSANDRA_CONTACT_POINTS)");
     }
+    ParleyConfig.Cluster cluster = ClusterSettings.read(v, storage.engine(), problems);
     String hmacSecret = v.optional("auth.hmac_secret");
     if (hmacSecret != null) {
       try {
@@ -323,7 +327,8 @@ public final class ConfigLoader {
         rateLimits,
         tls,
         breaker,
-        notify);
+        notify,
+        cluster);
   }
 
   private static ParleyConfig.StorageEngine engine(Values v, List<String> problems) {
@@ -466,21 +471,44 @@ public final class ConfigLoader {
         problems.add("section '" + section.getKey() + "' must be a mapping of keys" + where);
         continue;
       }
-      for (Map.Entry<String, JsonNode> entry : body.properties()) {
-        String path = section.getKey() + "." + entry.getKey();
-        Optional<ConfigKey> key = ConfigSchema.find(path);
-        if (key.isEmpty()) {
-          List<String> known =
-              ConfigSchema.KEYS.stream().map(ConfigKey::path).toList();
-          problems.add("unknown key '" + path + "'" + suggestion(path, known) + where);
-          continue;
+      readKeys(section.getKey(), body, settings, problems, file, where);
+    }
+  }
+
+  /** Reads the keys of a section, or of a group nested in one ({@code cluster: kafka: ...}). */
+  private static void readKeys(
+      String prefix,
+      JsonNode body,
+      Map<String, Setting> settings,
+      List<String> problems,
+      Path file,
+      String where) {
+    for (Map.Entry<String, JsonNode> entry : body.properties()) {
+      String path = prefix + "." + entry.getKey();
+      if (ConfigSchema.find(path).isEmpty() && isGroup(path)) {
+        if (entry.getValue().isObject()) {
+          readKeys(path, entry.getValue(), settings, problems, file, where);
+        } else if (!entry.getValue().isNull()) {
+          problems.add("'" + path + "' must be a mapping of keys" + where);
         }
-        Object raw = yamlValue(entry.getValue(), key.get(), problems, where);
-        if (raw != Invalid.VALUE) {
-          settings.put(path, new Setting(raw, "file:" + file.getFileName()));
-        }
+        continue;
+      }
+      Optional<ConfigKey> key = ConfigSchema.find(path);
+      if (key.isEmpty()) {
+        List<String> known =
+            ConfigSchema.KEYS.stream().map(ConfigKey::path).toList();
+        problems.add("unknown key '" + path + "'" + suggestion(path, known) + where);
+        continue;
+      }
+      Object raw = yamlValue(entry.getValue(), key.get(), problems, where);
+      if (raw != Invalid.VALUE) {
+        settings.put(path, new Setting(raw, "file:" + file.getFileName()));
       }
     }
+  }
+
+  private static boolean isGroup(String path) {
+    return ConfigSchema.KEYS.stream().anyMatch(k -> k.path().startsWith(path + "."));
   }
 
   private enum Invalid {
@@ -567,9 +595,21 @@ public final class ConfigLoader {
 
   private static Object defaultValue(ConfigKey key) {
     if (key.type() == Type.STRING_LIST) {
-      return List.of();
+      return defaultList(key.defaultText());
     }
     return key.defaultText();
+  }
+
+  /** A list default as the template writes it, {@code [a, b]}. */
+  static List<String> defaultList(String text) {
+    if (text == null) {
+      return List.of();
+    }
+    String inner = text.strip();
+    if (inner.startsWith("[") && inner.endsWith("]")) {
+      inner = inner.substring(1, inner.length() - 1);
+    }
+    return splitList(inner);
   }
 
   private static List<String> splitList(String value) {
@@ -630,7 +670,7 @@ public final class ConfigLoader {
    * Typed access to the merged settings. A value that does not convert records a problem and yields
    * the key's default, so that loading continues and every problem is reported.
    */
-  private static final class Values {
+  static final class Values {
     private final Map<String, Setting> settings;
     private final List<String> problems;
 

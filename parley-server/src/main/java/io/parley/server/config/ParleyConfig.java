@@ -25,7 +25,38 @@ public record ParleyConfig(
     RateLimits rateLimits,
     Tls tls,
     StoreBreaker storeBreaker,
-    Notify notifications) {
+    Notify notifications,
+    Cluster cluster) {
+
+  /** A single-process configuration (every role, no Kafka: {@link Cluster#DEFAULTS}). */
+  public ParleyConfig(
+      boolean devMode,
+      Server server,
+      Storage storage,
+      Cassandra cassandra,
+      Auth auth,
+      Admin admin,
+      Limits limits,
+      Timeouts timeouts,
+      RateLimits rateLimits,
+      Tls tls,
+      StoreBreaker storeBreaker,
+      Notify notifications) {
+    this(
+        devMode,
+        server,
+        storage,
+        cassandra,
+        auth,
+        admin,
+        limits,
+        timeouts,
+        rateLimits,
+        tls,
+        storeBreaker,
+        notifications,
+        Cluster.DEFAULTS);
+  }
 
   /** A configuration that does not use Cassandra ({@link Cassandra#unused()}). */
   public ParleyConfig(
@@ -66,6 +97,7 @@ public record ParleyConfig(
     Objects.requireNonNull(timeouts, "timeouts");
     Objects.requireNonNull(rateLimits, "rateLimits");
     Objects.requireNonNull(notifications, "notifications");
+    Objects.requireNonNull(cluster, "cluster");
   }
 
   /** A configuration with TLS off, the default store circuit breaker and notification settings (tests, tools). */
@@ -422,6 +454,70 @@ public record ParleyConfig(
 
     public BeforeSend {
       java.util.Objects.requireNonNull(timeout, "timeout");
+    }
+  }
+
+  /** The parts a Parley process can run ({@code server.roles}). */
+  public enum Role {
+    /** Holds the clients' WebSocket sessions; stateless. */
+    GATEWAY,
+    /** Sequences and persists (on Cassandra when not every role runs in this process). */
+    ENGINE,
+    /** Delivers the notification outbox (webhooks and pushes). */
+    NOTIFY;
+
+    /** The name used in configuration, e.g. {@code gateway}. */
+    public String configName() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /**
+   * The roles this process runs and how it reaches the other processes of a cluster (see
+   * docs/architecture.md, "Cluster"). A process running every role needs no Kafka.
+   *
+   * @param roles the roles of this process ({@code server.roles}); never empty
+   * @param kafkaBootstrapServers comma-separated {@code host:port} of Kafka brokers, or null
+   * @param topicPrefix prefix of every topic Parley creates
+   * @param commandPartitions partitions of the command topic (fixed for the life of a cluster)
+   * @param replicationFactor replication of the topics Parley creates
+   * @param nodeId this process's unique id in the cluster (names its reply topic)
+   * @param requestTimeout how long a gateway waits for an engine's answer
+   */
+  public record Cluster(
+      java.util.Set<Role> roles,
+      String kafkaBootstrapServers,
+      String topicPrefix,
+      int commandPartitions,
+      int replicationFactor,
+      String nodeId,
+      Duration requestTimeout) {
+    /** The defaults of {@link ConfigSchema}: every role in one process, no Kafka. */
+    public static final Cluster DEFAULTS =
+        new Cluster(
+            java.util.EnumSet.allOf(Role.class),
+            null,
+            "parley.",
+            16,
+            3,
+            NodeIds.local(),
+            Duration.ofSeconds(10));
+
+    public Cluster {
+      roles = java.util.Collections.unmodifiableSet(java.util.EnumSet.copyOf(roles));
+      Objects.requireNonNull(topicPrefix, "topicPrefix");
+      Objects.requireNonNull(nodeId, "nodeId");
+      Objects.requireNonNull(requestTimeout, "requestTimeout");
+    }
+
+    /** True when this process runs the role. */
+    public boolean runs(Role role) {
+      return roles.contains(role);
+    }
+
+    /** True when this process runs gateway, engine and notify itself (no Kafka needed). */
+    public boolean runsAllRoles() {
+      return roles.size() == Role.values().length;
     }
   }
 }

@@ -17,8 +17,11 @@ public interface PresenceService {
 
   CompletableFuture<Ack> setStatus(Caller caller, PresenceStatus status);
 
-  /** The current presence of the given users (for a session that subscribes to them). */
-  List<io.parley.protocol.v1.PresenceNotice> current(List<String> userIds);
+  /**
+   * The current presence of the given users (for a session that subscribes to them). Asynchronous
+   * because in a cluster the presence state lives on the engine, behind a network hop.
+   */
+  CompletableFuture<List<io.parley.protocol.v1.PresenceNotice>> current(List<String> userIds);
 
   /** A device of the user connected. */
   void deviceConnected(String userId, String deviceId);

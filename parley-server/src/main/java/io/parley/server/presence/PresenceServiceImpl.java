@@ -126,7 +126,7 @@ public final class PresenceServiceImpl implements PresenceService {
   }
 
   @Override
-  public List<PresenceNotice> current(List<String> userIds) {
+  public CompletableFuture<List<PresenceNotice>> current(List<String> userIds) {
     List<PresenceNotice> out = new ArrayList<>(userIds.size());
     long now = clock.millis();
     for (String id : userIds) {
@@ -143,7 +143,7 @@ public final class PresenceServiceImpl implements PresenceService {
       }
       out.add(b.build());
     }
-    return out;
+    return CompletableFuture.completedFuture(out);
   }
 
   @Override

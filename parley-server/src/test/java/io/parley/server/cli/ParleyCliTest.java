@@ -171,6 +171,22 @@ class ParleyCliTest {
   }
 
   @Test
+  void rolesFlagSelectsTheRolesOfThisProcess() {
+    int status =
+        run(
+            Map.of("PARLEY_CLUSTER_KAFKA_BOOTSTRAP_SERVERS", "kafka-1:9092"),
+            "server", "--data-dir", tmp.resolve("roles").toString(), "--roles", "gateway");
+    assertThat(status).isEqualTo(0);
+    assertThat(started.get(0).cluster().roles()).containsExactly(ParleyConfig.Role.GATEWAY);
+
+    assertThat(run("server", "--data-dir", tmp.resolve("roles2").toString(), "--roles", "engine"))
+        .isEqualTo(2);
+    assertThat(err.toString())
+        .contains("cluster.kafka.bootstrap_servers")
+        .contains("storage.engine: cassandra");
+  }
+
+  @Test
   void devTlsTurnsOnTlsWithASelfSignedCertificateAndTheBannerShowsItsFingerprint()
       throws Exception {
     Path dataDir = tmp.resolve("tls-data");

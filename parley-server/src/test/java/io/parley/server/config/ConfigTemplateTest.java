@@ -39,12 +39,26 @@ class ConfigTemplateTest {
     JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(template);
     List<String> paths = new ArrayList<>();
     root.properties()
-        .forEach(s -> s.getValue().properties().forEach(k -> paths.add(s.getKey() + "." + k.getKey())));
+        .forEach(
+            s ->
+                s.getValue()
+                    .properties()
+                    .forEach(
+                        k -> {
+                          String path = s.getKey() + "." + k.getKey();
+                          if (k.getValue().isObject()) {
+                            k.getValue().properties().forEach(n -> paths.add(path + "." + n.getKey()));
+                          } else {
+                            paths.add(path);
+                          }
+                        }));
 
     assertThat(paths)
         .containsExactlyElementsOf(ConfigSchema.KEYS.stream().map(ConfigKey::path).toList());
     for (ConfigKey key : ConfigSchema.KEYS) {
-      assertThat(template).contains("  # " + key.comment() + "\n  " + key.name() + ":");
+      String indent = key.group().isEmpty() ? "  " : "    ";
+      assertThat(template)
+          .contains(indent + "# " + key.comment() + "\n" + indent + key.leaf() + ":");
     }
   }
 

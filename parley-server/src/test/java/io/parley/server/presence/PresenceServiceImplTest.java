@@ -51,14 +51,14 @@ class PresenceServiceImplTest {
     presence.deviceConnected("alice", "laptop");
     presence.deviceDisconnected("alice", "laptop");
     presence.deviceDisconnected("alice", "phone");
-    assertThat(presence.current(List.of("alice")).get(0).getStatus()).isEqualTo(PresenceStatus.PRESENCE_STATUS_ONLINE);
+    assertThat(presence.current(List.of("alice")).join().get(0).getStatus()).isEqualTo(PresenceStatus.PRESENCE_STATUS_ONLINE);
     presence.deviceDisconnected("alice", "laptop");
     presence.deviceDisconnected("alice", "laptop");
 
-    PresenceNotice now = presence.current(List.of("alice", "bob")).get(0);
+    PresenceNotice now = presence.current(List.of("alice", "bob")).join().get(0);
     assertThat(now.getStatus()).isEqualTo(PresenceStatus.PRESENCE_STATUS_OFFLINE);
     assertThat(now.getLastSeenMs()).isPositive();
-    assertThat(presence.current(List.of("bob")).get(0).getStatus()).isEqualTo(PresenceStatus.PRESENCE_STATUS_OFFLINE);
+    assertThat(presence.current(List.of("bob")).join().get(0).getStatus()).isEqualTo(PresenceStatus.PRESENCE_STATUS_OFFLINE);
     assertThat(presenceNotices()).extracting(BusMessage.Presence::status)
         .containsExactly(PresenceStatus.PRESENCE_STATUS_ONLINE, PresenceStatus.PRESENCE_STATUS_OFFLINE);
   }
@@ -67,10 +67,10 @@ class PresenceServiceImplTest {
   void chosenStatusAppliesWhileConnectedAndResetsOnLastDisconnect() {
     presence.deviceConnected("alice", "phone");
     await(presence.setStatus(user("alice"), PresenceStatus.PRESENCE_STATUS_AWAY));
-    assertThat(presence.current(List.of("alice")).get(0).getStatus()).isEqualTo(PresenceStatus.PRESENCE_STATUS_AWAY);
+    assertThat(presence.current(List.of("alice")).join().get(0).getStatus()).isEqualTo(PresenceStatus.PRESENCE_STATUS_AWAY);
     presence.deviceDisconnected("alice", "phone");
     presence.deviceConnected("alice", "phone");
-    assertThat(presence.current(List.of("alice")).get(0).getStatus()).isEqualTo(PresenceStatus.PRESENCE_STATUS_ONLINE);
+    assertThat(presence.current(List.of("alice")).join().get(0).getStatus()).isEqualTo(PresenceStatus.PRESENCE_STATUS_ONLINE);
     assertThat(presenceNotices()).extracting(BusMessage.Presence::status).containsExactly(
         PresenceStatus.PRESENCE_STATUS_ONLINE, PresenceStatus.PRESENCE_STATUS_AWAY,
         PresenceStatus.PRESENCE_STATUS_OFFLINE, PresenceStatus.PRESENCE_STATUS_ONLINE);

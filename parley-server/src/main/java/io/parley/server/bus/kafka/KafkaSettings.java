@@ -1,5 +1,6 @@
 package io.parley.server.bus.kafka;
 
+import io.parley.server.config.ParleyConfig;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -37,6 +38,25 @@ public record KafkaSettings(
       throw new IllegalArgumentException(
           "nodeId must be 1-64 letters, digits, '.', '_' or '-' (it names Kafka topics)");
     }
+  }
+
+  /**
+   * The settings of a loaded configuration's {@code cluster} section.
+   *
+   * @throws IllegalStateException when {@code cluster.kafka.bootstrap_servers} is not set (the
+   *     loader requires it whenever a process does not run every role)
+   */
+  public static KafkaSettings from(ParleyConfig.Cluster cluster) {
+    if (cluster.kafkaBootstrapServers() == null) {
+      throw new IllegalStateException("cluster.kafka.bootstrap_servers is not configured");
+    }
+    return new KafkaSettings(
+        cluster.kafkaBootstrapServers(),
+        cluster.topicPrefix(),
+        cluster.commandPartitions(),
+        (short) cluster.replicationFactor(),
+        cluster.nodeId(),
+        cluster.requestTimeout());
   }
 
   /** The topic a name stands for under this cluster's prefix. */

@@ -704,16 +704,36 @@ public final class Session {
               "at most " + MAX_PRESENCE_SUBSCRIPTIONS + " users per presence subscription"));
     }
     ctx.registry().watchPresence(this, ids);
-    List<PresenceNotice> current;
+    if (ids.isEmpty()) {
+      return CompletableFuture.completedFuture(
+          ServerFrame.newBuilder().setAck(Ack.getDefaultInstance()));
+    }
+    CompletableFuture<List<PresenceNotice>> current;
     try {
-      current = ids.isEmpty() ? List.of() : ctx.presence().current(List.copyOf(ids));
+      current = ctx.presence().current(List.copyOf(ids));
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
-    for (PresenceNotice n : current) {
-      sink.writePush(OutboundFrame.of(ServerFrame.newBuilder().setPresence(n).build()), 0);
-    }
-    return CompletableFuture.completedFuture(ServerFrame.newBuilder().setAck(Ack.getDefaultInstance()));
+    // The notices go out on the event loop (the sink is confined to it) and before the Ack, which
+    // the caller writes when the returned future completes.
+    CompletableFuture<ServerFrame.Builder> done = new CompletableFuture<>();
+    current.whenComplete(
+        (notices, err) ->
+            onLoop(
+                () -> {
+                  if (err != null) {
+                    done.completeExceptionally(err);
+                    return;
+                  }
+                  if (state != State.CLOSING) {
+                    for (PresenceNotice n : notices) {
+                      sink.writePush(
+                          OutboundFrame.of(ServerFrame.newBuilder().setPresence(n).build()), 0);
+                    }
+                  }
+                  done.complete(ServerFrame.newBuilder().setAck(Ack.getDefaultInstance()));
+                }));
+    return done;
   }
 
   private void malformed(String message) {

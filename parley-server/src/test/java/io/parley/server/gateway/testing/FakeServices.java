@@ -333,7 +333,7 @@ public final class FakeServices
   }
 
   @Override
-  public List<PresenceNotice> current(List<String> userIds) {
+  public CompletableFuture<List<PresenceNotice>> current(List<String> userIds) {
     List<PresenceNotice> out = new ArrayList<>();
     for (String u : userIds) {
       out.add(
@@ -342,7 +342,7 @@ public final class FakeServices
               .setStatus(presence.getOrDefault(u, PresenceStatus.PRESENCE_STATUS_OFFLINE))
               .build());
     }
-    return out;
+    return CompletableFuture.completedFuture(out);
   }
 
   @Override
