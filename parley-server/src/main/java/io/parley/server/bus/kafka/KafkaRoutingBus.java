@@ -151,6 +151,7 @@ public final class KafkaRoutingBus implements EventBus {
       return;
     }
     byte[] bytes = BusMessageCodec.encode(message).toByteArray();
+    routedRecords.addAndGet(gateways.size());
     for (String gw : gateways) {
       send(gw, bytes);
     }
@@ -161,7 +162,7 @@ public final class KafkaRoutingBus implements EventBus {
     return local.subscribe(listener);
   }
 
-  /** Records written to gateways' deliveries topics so far (for measurements and metrics). */
+  /** Bus messages written to gateways' deliveries topics so far, one per gateway reached. */
   public long routedRecords() {
     return routedRecords.get();
   }
@@ -177,7 +178,6 @@ public final class KafkaRoutingBus implements EventBus {
   }
 
   private void send(String gateway, byte[] bytes) {
-    routedRecords.incrementAndGet();
     producer.send(
         new ProducerRecord<>(RoutingTopics.deliveries(settings, gateway), bytes),
         (md, err) -> {
