@@ -16,9 +16,11 @@ import io.parley.server.gateway.live.LiveDispatcher;
 import io.parley.server.gateway.session.GatewayMetrics;
 import io.parley.server.gateway.session.GatewayState;
 import io.parley.server.gateway.session.RequestDispatcher;
+import io.parley.server.gateway.session.Session;
 import io.parley.server.gateway.session.SessionContext;
 import io.parley.server.gateway.session.SessionRegistry;
 import io.parley.server.gateway.session.WebSocketUpgrader;
+import io.parley.server.gateway.ws.CloseCodes;
 import io.parley.server.limits.ConnectionLimiter;
 import io.parley.server.limits.RateLimiter;
 import io.parley.server.gateway.tls.ServerTls;
@@ -135,6 +137,13 @@ public final class GatewayModule {
     GatewayState state = new GatewayState();
     GatewayMetrics metrics = new GatewayMetrics(registry, state);
     SessionRegistry sessions = new SessionRegistry(interests);
+    // Lost routing means lost live events: clients must reconnect, which syncs the gap.
+    interests.addLossListener(
+        () -> {
+          for (Session s : sessions.all()) {
+            s.close(CloseCodes.GOING_AWAY, "live routing to this node was interrupted; reconnect");
+          }
+        });
     RequestDispatcher dispatcher =
         new RequestDispatcher(
             services.conversations(),

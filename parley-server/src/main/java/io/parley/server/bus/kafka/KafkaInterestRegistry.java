@@ -39,8 +39,8 @@ import org.slf4j.LoggerFactory;
  * waiters fail with a retryable {@code UNAVAILABLE} and the next waiter re-declares the interest.
  *
  * <p>If an engine evicts this gateway (it was silent too long, e.g. a long GC pause or network
- * partition), every interest is re-declared and the eviction listeners run: sessions may have
- * missed events meanwhile, so the composition root closes them and their clients sync. Thread-safe.
+ * partition), every interest is re-declared and the loss listeners run: sessions may have missed
+ * events meanwhile, so the gateway closes them and their clients reconnect and sync. Thread-safe.
  */
 public final class KafkaInterestRegistry implements InterestRegistry, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(KafkaInterestRegistry.class);
@@ -108,11 +108,9 @@ public final class KafkaInterestRegistry implements InterestRegistry, AutoClosea
     return r;
   }
 
-  /**
-   * Runs {@code listener} (on the deliveries reader thread) when an engine evicted this gateway;
-   * the composition root closes the gateway's sessions there, since they may have missed events.
-   */
-  public void addEvictionListener(Runnable listener) {
+  /** Runs {@code listener} (on the deliveries reader thread) when an engine evicted this gateway. */
+  @Override
+  public void addLossListener(Runnable listener) {
     evictionListeners.add(Objects.requireNonNull(listener, "listener"));
   }
 

@@ -48,4 +48,11 @@ public interface InterestRegistry {
    * fails (with a retryable {@code UNAVAILABLE}) if the engines do not confirm in time.
    */
   CompletableFuture<Void> inForce(Collection<Interest> interests);
+
+  /**
+   * Runs {@code listener} when interest that was in force was lost (engines stopped routing to this
+   * gateway for a while, e.g. after a long pause), so that sessions may have missed live events
+   * and must reconnect and sync. Never happens in a single process, hence the default.
+   */
+  default void addLossListener(Runnable listener) {}
 }

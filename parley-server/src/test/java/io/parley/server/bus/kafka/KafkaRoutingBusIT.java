@@ -10,15 +10,18 @@ import io.parley.protocol.v1.Event;
 import io.parley.protocol.v1.MemberJoined;
 import io.parley.protocol.v1.MessagePosted;
 import io.parley.protocol.v1.PresenceStatus;
+import io.parley.protocol.v1.ServerFrame;
 import io.parley.server.bus.BusMessage;
 import io.parley.server.core.ParleyException;
 import io.parley.server.gateway.live.InterestRegistry.Interest;
 import io.parley.server.gateway.live.InterestRegistry.Kind;
+import io.parley.server.gateway.testing.WsClient;
 import io.parley.server.testing.KafkaExtension;
 import io.parley.server.testing.KafkaTestBroker;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -225,5 +228,49 @@ class KafkaRoutingBusIT {
     assertThat(e1.knownEngines()).containsExactly("e1");
     e1.publish(posted("dm_b", 1, "bob"));
     await().atMost(Duration.ofSeconds(60)).until(() -> seqsOf(g1.received, "dm_b").size() == 1);
+  }
+
+  @Test
+  void webSocketSessionsOnTwoGatewaysReceiveExactlyTheirEvents() throws Exception {
+    KafkaRoutingBus engine = cluster.engine("e1");
+    RoutingCluster.WsGateway gw1 = cluster.wsGateway("g1", Map.of());
+    RoutingCluster.WsGateway gw2 = cluster.wsGateway("g2", Map.of("carol", List.of("ch")));
+    // Authenticated means the engines route the user (and carol's channel) here: nothing the
+    // engine publishes from now on can miss these sessions.
+    WsClient alice = gw1.authenticated("alice");
+    WsClient bob = gw2.authenticated("bob");
+    WsClient carol = gw2.authenticated("carol");
+
+    for (int i = 1; i <= 20; i++) {
+      engine.publish(posted("grp_ab", i, "alice", "bob"));
+    }
+    engine.publish(posted("dm_cd", 1, "carol", "dave"));
+    engine.publish(
+        new BusMessage.CommittedEvents(
+            "ch",
+            ConversationKind.CONVERSATION_KIND_CHANNEL,
+            List.of(posted("ch", 1).events().get(0)),
+            Set.of()));
+    engine.publish(new BusMessage.Typing("end", "zed", true, Set.of("alice", "bob", "carol")));
+
+    assertThat(framesBefore(alice)).isEqualTo(range(20));
+    assertThat(framesBefore(bob)).isEqualTo(range(20));
+    assertThat(framesBefore(carol)).containsExactly(1L, 1L);
+    assertThat(seqsOf(gw1.node.received, "dm_cd")).as("g1 holds neither carol nor dave").isEmpty();
+    assertThat(seqsOf(gw1.node.received, "ch")).as("nobody on g1 is in the channel").isEmpty();
+    assertThat(gw1.node.received).hasSize(21);
+  }
+
+  /** Seqs of the events a client received before the end marker, in order. */
+  private static List<Long> framesBefore(WsClient client) {
+    List<Long> out = new ArrayList<>();
+    for (ServerFrame f :
+        client.framesBefore(f -> f.getTyping().getConversationId().equals("end"))) {
+      if (f.hasEvent()) {
+        out.add(f.getEvent().getSeq());
+      }
+      f.getEventBatch().getEventsList().forEach(e -> out.add(e.getSeq()));
+    }
+    return out;
   }
 }

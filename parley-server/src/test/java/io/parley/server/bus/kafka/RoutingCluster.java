@@ -1,12 +1,21 @@
 package io.parley.server.bus.kafka;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.parley.server.bus.BusMessage;
+import io.parley.server.gateway.GatewayModule;
+import io.parley.server.gateway.GatewayServer;
+import io.parley.server.gateway.testing.FakeServices;
+import io.parley.server.gateway.testing.TestConfigs;
+import io.parley.server.gateway.testing.WsClient;
+import io.parley.server.gateway.ws.Subprotocol;
 import io.parley.server.gateway.live.InterestRegistry.Interest;
 import io.parley.server.gateway.live.InterestRegistry.Kind;
 import io.parley.server.testing.KafkaTestBroker;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -43,6 +52,57 @@ final class RoutingCluster implements AutoCloseable {
     Gateway g = new Gateway(nodeId);
     open.add(g);
     return g;
+  }
+
+  /**
+   * A gateway node serving real WebSocket sessions on a free port: {@link FakeServices} stand in
+   * for the engine's request path (built separately), live delivery comes through the routing.
+   */
+  WsGateway wsGateway(String nodeId, Map<String, List<String>> channelsOfUser) {
+    WsGateway g = new WsGateway(nodeId, channelsOfUser);
+    open.add(g);
+    return g;
+  }
+
+  final class WsGateway implements AutoCloseable {
+    final Gateway node;
+    final GatewayServer server;
+    final int port;
+    private final List<WsClient> clients = new CopyOnWriteArrayList<>();
+
+    WsGateway(String nodeId, Map<String, List<String>> channelsOfUser) {
+      node = new Gateway(nodeId);
+      server =
+          GatewayModule.create(
+              TestConfigs.builder().build(),
+              new FakeServices().services(),
+              node.bus,
+              node.interests,
+              new SimpleMeterRegistry(),
+              Map.of(),
+              Map.of(),
+              user ->
+                  CompletableFuture.completedFuture(channelsOfUser.getOrDefault(user, List.of())),
+              Map.of());
+      port = server.start().getPort();
+    }
+
+    /** A client authenticated as the user; authentication completes once routing is in force. */
+    WsClient authenticated(String userId) {
+      WsClient c = WsClient.connect(port, Subprotocol.PROTO);
+      clients.add(c);
+      if (!c.authenticate("u:" + userId).hasAuthenticated()) {
+        throw new AssertionError("authentication failed for " + userId);
+      }
+      return c;
+    }
+
+    @Override
+    public void close() {
+      clients.forEach(WsClient::close);
+      server.close();
+      node.close();
+    }
   }
 
   /** A gateway node: its deliveries bus, its interest registry and what its subscriber got. */
