@@ -53,15 +53,18 @@ public final class KafkaDeliveryBus implements EventBus {
             new ByteArrayDeserializer());
     TopicPartition tp = new TopicPartition(topic, 0);
     consumer.assign(List.of(tp));
-    // A node id is used by one process lifetime only, so everything on the topic is for us.
-    consumer.seekToBeginning(List.of(tp));
+    // Engines route here only after this process declared interest, so older records (of an
+    // earlier process that wrongly reused the node id) are not for these sessions. position()
+    // resolves the end now, before any declaration: nothing routed to us can be skipped.
+    consumer.seekToEnd(List.of(tp));
+    consumer.position(tp, Duration.ofSeconds(30));
     this.reader = new Thread(this::read, "parley-deliveries-reader");
     this.reader.setDaemon(true);
   }
 
   /**
-   * Creates this gateway's deliveries topic ({@code settings.nodeId()} names it; it must be new
-   * for every process start) and starts reading it.
+   * Creates this gateway's deliveries topic ({@code settings.nodeId()} names it; a gateway takes
+   * a new node id at every start, see docs/architecture.md) and starts reading it from its end.
    */
   public static KafkaDeliveryBus start(KafkaSettings settings) {
     Objects.requireNonNull(settings, "settings");

@@ -45,8 +45,9 @@ import org.slf4j.LoggerFactory;
  * session's sync proceed once all of them acknowledged (see {@code KafkaInterestRegistry}). The
  * engine writes its own heartbeat to the topic, evicts gateways and engines silent longer than the
  * liveness timeout (tombstoning their records), and becomes ready in {@link #start} only after it
- * has read the topic up to its own registration, so it never routes with a table older than the
- * point from which gateways wait for its acknowledgements.
+ * has read the topic up to its own registration (it reads the existing records first, registers,
+ * then reads the rest), so it never routes with a table older than the point from which gateways
+ * wait for its acknowledgements.
  *
  * <p>Order: a conversation's messages are published from one sequencer lane, and one idempotent
  * producer writes them to each gateway's single-partition topic, so every gateway reads them in
@@ -70,6 +71,7 @@ public final class KafkaRoutingBus implements EventBus {
   private final AtomicLong routedRecords = new AtomicLong();
   private volatile long readyOffset = Long.MAX_VALUE;
   private volatile boolean closed;
+  private volatile boolean readerStarted;
 
   private KafkaRoutingBus(KafkaSettings settings, RoutingSettings routing, Clock clock) {
     this.settings = Objects.requireNonNull(settings, "settings");
@@ -121,6 +123,20 @@ public final class KafkaRoutingBus implements EventBus {
   }
 
   private void begin() {
+    consumer.assign(List.of(interest));
+    consumer.seekToBeginning(List.of(interest));
+    // Read what is there before registering: from the registration on, gateways wait for this
+    // engine's acknowledgements, so the shorter the rest of the catch-up, the shorter that wait.
+    long end = consumer.endOffsets(List.of(interest), START_TIMEOUT).get(interest);
+    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+    while (consumer.position(interest, START_TIMEOUT) < end) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("timed out reading " + interest.topic());
+      }
+      for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+        applyRecord(r);
+      }
+    }
     RecordMetadata own;
     try {
       own = heartbeat().get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
@@ -128,8 +144,8 @@ public final class KafkaRoutingBus implements EventBus {
       throw new IllegalStateException("cannot register engine in " + interest.topic(), e);
     }
     readyOffset = own.offset();
-    consumer.assign(List.of(interest));
-    consumer.seekToBeginning(List.of(interest));
+    // The reader now owns the consumer (Thread.start orders our use of it before the thread's).
+    readerStarted = true;
     reader.start();
     try {
       if (!ready.await(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -292,12 +308,7 @@ public final class KafkaRoutingBus implements EventBus {
     } catch (RuntimeException e) {
       log.warn("withdrawing engine registration failed", e);
     }
-    consumer.wakeup();
-    try {
-      reader.join(5_000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    stopReader();
     producer.close(Duration.ofSeconds(5));
     local.close();
   }
@@ -309,12 +320,20 @@ public final class KafkaRoutingBus implements EventBus {
   void crash() {
     closed = true;
     timer.shutdownNow();
+    stopReader();
+    producer.close(Duration.ZERO);
+  }
+
+  private void stopReader() {
+    if (!readerStarted) {
+      consumer.close(Duration.ZERO); // start failed before the reader took the consumer over
+      return;
+    }
     consumer.wakeup();
     try {
       reader.join(5_000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    producer.close(Duration.ZERO);
   }
 }

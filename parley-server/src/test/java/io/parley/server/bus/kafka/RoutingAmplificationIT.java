@@ -87,7 +87,7 @@ class RoutingAmplificationIT {
             USERS, DIRECTS, GROUPS, GROUP_SIZE, EVENTS, SEED));
     report.append(
         "gateways | per gateway: read / needed | total read | events | total/events | broadcast"
-            + " total | routed vs broadcast\n");
+            + " total | routed vs broadcast | interest acks read (all gateways)\n");
     for (int gateways : new int[] {1, 2, 4}) {
       report.append(run(gateways)).append('\n');
     }
@@ -143,10 +143,12 @@ class RoutingAmplificationIT {
 
       StringBuilder perGateway = new StringBuilder();
       long totalRead = 0;
+      long acks = 0;
       for (int g = 0; g < gatewayCount; g++) {
         RoutingCluster.Gateway gw = gateways.get(g);
         long read = gw.bus.messagesRead() - 1; // minus the end marker
         totalRead += read;
+        acks += gw.bus.recordsRead() - gw.bus.messagesRead();
         perGateway.append(g == 0 ? "" : ", ").append(read).append(" / ").append(needed[g]);
         int self = g;
         assertThat(read).as("gateway %d reads exactly what its sessions need", g).isEqualTo(needed[g]);
@@ -159,14 +161,15 @@ class RoutingAmplificationIT {
       }
       long broadcast = (long) EVENTS * gatewayCount;
       return String.format(
-          "%d | %s | %d | %d | %.2f | %d | %.0f%%",
+          "%d | %s | %d | %d | %.2f | %d | %.0f%% | %d",
           gatewayCount,
           perGateway,
           totalRead,
           EVENTS,
           totalRead / (double) EVENTS,
           broadcast,
-          100.0 * totalRead / broadcast);
+          100.0 * totalRead / broadcast,
+          acks);
     }
   }
 }
