@@ -53,6 +53,8 @@ public final class KafkaInterestRegistry implements InterestRegistry, AutoClosea
   private final Map<Long, Declaration> pending = new HashMap<>();
   private final List<Runnable> evictionListeners = new CopyOnWriteArrayList<>();
   private long nextCorrelation = 1;
+  private long heartbeatMs;
+  private java.util.concurrent.ScheduledFuture<?> heartbeats;
   private volatile boolean closed;
 
   private static final class Declaration {
@@ -103,8 +105,8 @@ public final class KafkaInterestRegistry implements InterestRegistry, AutoClosea
       r.close();
       throw new IllegalStateException("cannot register gateway in " + r.topic, e);
     }
-    long period = routing.heartbeatInterval().toMillis();
-    r.timer.scheduleAtFixedRate(r::heartbeat, period, period, TimeUnit.MILLISECONDS);
+    r.heartbeatMs = routing.heartbeatInterval().toMillis();
+    r.resumeHeartbeats();
     return r;
   }
 
@@ -295,6 +297,17 @@ public final class KafkaInterestRegistry implements InterestRegistry, AutoClosea
       log.warn("withdrawing gateway registration failed", e);
     }
     producer.close(Duration.ofSeconds(5));
+  }
+
+  /** Stops heartbeats, as a long pause of the process would (for tests). */
+  synchronized void pauseHeartbeats() {
+    heartbeats.cancel(false);
+  }
+
+  /** Starts heartbeats (again). */
+  synchronized void resumeHeartbeats() {
+    heartbeats =
+        timer.scheduleAtFixedRate(this::heartbeat, heartbeatMs, heartbeatMs, TimeUnit.MILLISECONDS);
   }
 
   /** Simulates {@code kill -9} for tests: stops heartbeats and writes nothing more. */

@@ -271,13 +271,26 @@ public final class KafkaRoutingBus implements EventBus {
         for (InterestKey k : table.evictGateway(gw)) {
           writeInterest(k.getNodeId(), k.getKind(), k.getId(), false);
         }
-        writeInterest(gw, InterestKind.INTEREST_KIND_GATEWAY_ALIVE, "", false);
-        send(
-            gw,
-            RouteDelivery.newBuilder()
-                .setEvicted(RouteEvicted.newBuilder().setEngineId(settings.nodeId()))
-                .build()
-                .toByteArray());
+        // Tell the gateway only once the tombstones are written: what it declares again after
+        // the notice then lands behind them in the (single-partition) topic and stays in force.
+        producer.send(
+            new ProducerRecord<>(
+                interest.topic(),
+                0,
+                RoutingTopics.key(gw, InterestKind.INTEREST_KIND_GATEWAY_ALIVE, ""),
+                null),
+            (md, err) -> {
+              if (err == null) {
+                send(
+                    gw,
+                    RouteDelivery.newBuilder()
+                        .setEvicted(RouteEvicted.newBuilder().setEngineId(settings.nodeId()))
+                        .build()
+                        .toByteArray());
+              } else {
+                log.warn("tombstoning gateway {} failed: {}", gw, err.toString());
+              }
+            });
       }
       for (String engine : table.silentEngines(cutoff)) {
         if (!engine.equals(settings.nodeId())) {

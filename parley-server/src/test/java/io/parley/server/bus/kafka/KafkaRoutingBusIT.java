@@ -16,6 +16,7 @@ import io.parley.server.core.ParleyException;
 import io.parley.server.gateway.live.InterestRegistry.Interest;
 import io.parley.server.gateway.live.InterestRegistry.Kind;
 import io.parley.server.gateway.testing.WsClient;
+import io.parley.server.gateway.ws.CloseCodes;
 import io.parley.server.testing.KafkaExtension;
 import io.parley.server.testing.KafkaTestBroker;
 import java.time.Duration;
@@ -259,6 +260,25 @@ class KafkaRoutingBusIT {
     assertThat(seqsOf(gw1.node.received, "dm_cd")).as("g1 holds neither carol nor dave").isEmpty();
     assertThat(seqsOf(gw1.node.received, "ch")).as("nobody on g1 is in the channel").isEmpty();
     assertThat(gw1.node.received).hasSize(21);
+  }
+
+  @Test
+  void aGatewayEvictedWhileAliveClosesItsSessionsAndIsRoutedToAgain() throws Exception {
+    KafkaRoutingBus engine = cluster.engine("e1");
+    RoutingCluster.WsGateway gw1 = cluster.wsGateway("g1", Map.of());
+    WsClient first = gw1.authenticated("alice");
+    // A pause longer than the liveness timeout: the engine evicts g1, whose sessions may have
+    // missed events meanwhile, so the gateway closes them once it learns of the eviction.
+    gw1.node.interests.pauseHeartbeats();
+    await().atMost(Duration.ofSeconds(60)).until(() -> !engine.knownGateways().contains("g1"));
+    gw1.node.interests.resumeHeartbeats();
+    assertThat(first.awaitClose().code()).isEqualTo(CloseCodes.GOING_AWAY);
+
+    WsClient again = gw1.authenticated("alice");
+    engine.publish(posted("dm_a", 1, "alice"));
+    engine.publish(new BusMessage.Typing("end", "zed", true, Set.of("alice")));
+    assertThat(framesBefore(again)).containsExactly(1L);
+    assertThat(engine.knownGateways()).containsExactly("g1");
   }
 
   /** Seqs of the events a client received before the end marker, in order. */
