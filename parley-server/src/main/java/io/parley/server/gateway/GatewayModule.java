@@ -5,6 +5,8 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.parley.server.bus.EventBus;
+import io.parley.server.gateway.live.InterestRegistry;
+import io.parley.server.gateway.live.LocalInterestRegistry;
 import io.parley.server.config.ParleyConfig;
 import io.parley.server.gateway.http.HealthEndpoint;
 import io.parley.server.gateway.http.HttpEndpoint;
@@ -14,9 +16,11 @@ import io.parley.server.gateway.live.LiveDispatcher;
 import io.parley.server.gateway.session.GatewayMetrics;
 import io.parley.server.gateway.session.GatewayState;
 import io.parley.server.gateway.session.RequestDispatcher;
+import io.parley.server.gateway.session.Session;
 import io.parley.server.gateway.session.SessionContext;
 import io.parley.server.gateway.session.SessionRegistry;
 import io.parley.server.gateway.session.WebSocketUpgrader;
+import io.parley.server.gateway.ws.CloseCodes;
 import io.parley.server.limits.ConnectionLimiter;
 import io.parley.server.limits.RateLimiter;
 import io.parley.server.gateway.tls.ServerTls;
@@ -93,10 +97,38 @@ public final class GatewayModule {
       Map<String, HttpEndpoint> adminEndpoints,
       Function<String, CompletableFuture<List<String>>> channelIdsOfUser,
       Map<String, BooleanSupplier> readinessChecks) {
+    return create(
+        config,
+        services,
+        bus,
+        LocalInterestRegistry.INSTANCE,
+        registry,
+        endpoints,
+        adminEndpoints,
+        channelIdsOfUser,
+        readinessChecks);
+  }
+
+  /**
+   * Builds an unstarted gateway that declares its sessions' interest to {@code interests} (a
+   * cluster gateway: {@code bus.kafka.KafkaInterestRegistry}, with {@code bus} its {@code
+   * KafkaDeliveryBus}); the other parameters are those of the overload without it.
+   */
+  public static GatewayServer create(
+      ParleyConfig config,
+      GatewayServices services,
+      EventBus bus,
+      InterestRegistry interests,
+      MeterRegistry registry,
+      Map<String, HttpEndpoint> endpoints,
+      Map<String, HttpEndpoint> adminEndpoints,
+      Function<String, CompletableFuture<List<String>>> channelIdsOfUser,
+      Map<String, BooleanSupplier> readinessChecks) {
     Objects.requireNonNull(adminEndpoints, "adminEndpoints");
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(services, "services");
     Objects.requireNonNull(bus, "bus");
+    Objects.requireNonNull(interests, "interests");
     Objects.requireNonNull(registry, "registry");
     Objects.requireNonNull(endpoints, "endpoints");
     Objects.requireNonNull(channelIdsOfUser, "channelIdsOfUser");
@@ -104,7 +136,14 @@ public final class GatewayModule {
 
     GatewayState state = new GatewayState();
     GatewayMetrics metrics = new GatewayMetrics(registry, state);
-    SessionRegistry sessions = new SessionRegistry();
+    SessionRegistry sessions = new SessionRegistry(interests);
+    // Lost routing means lost live events: clients must reconnect, which syncs the gap.
+    interests.addLossListener(
+        () -> {
+          for (Session s : sessions.all()) {
+            s.close(CloseCodes.GOING_AWAY, "live routing to this node was interrupted; reconnect");
+          }
+        });
     RequestDispatcher dispatcher =
         new RequestDispatcher(
             services.conversations(),

@@ -494,8 +494,12 @@ public final class Session {
       return;
     }
     // User index first: events for this user published from now on reach the session (buffered
-    // until the answer below), so the channel load and any later sync cannot leave a gap.
-    ctx.loadChannels(userId)
+    // until the answer below), so the channel load and any later sync cannot leave a gap. In a
+    // cluster "from now on" starts when the engines route the user to this gateway (inForce).
+    String user = userId;
+    ctx.registry()
+        .inForce(this)
+        .thenCompose(v -> ctx.loadChannels(user))
         .whenComplete((ids, err) -> onLoop(() -> channelsLoaded(requestId, syncFirst, ids, err)));
   }
 
@@ -514,6 +518,30 @@ public final class Session {
       return;
     }
     ctx.registry().subscribeChannels(this, channelIds);
+    // The channels' events must be routed here before the client can sync them (a cluster
+    // confirms asynchronously; a single process at once, which keeps this step synchronous).
+    CompletableFuture<Void> routed = ctx.registry().inForce(this);
+    if (routed.isDone() && !routed.isCompletedExceptionally()) {
+      interestInForce(requestId, syncFirst, null);
+    } else {
+      routed.whenComplete(
+          (v, e) -> onLoop(() -> interestInForce(requestId, syncFirst, e)));
+    }
+  }
+
+  private void interestInForce(long requestId, boolean syncFirst, Throwable err) {
+    if (state == State.CLOSING) {
+      return;
+    }
+    if (err != null) {
+      ctx.registry().unregister(this);
+      live.close();
+      userId = "";
+      deviceId = "";
+      caller = null;
+      authenticationFailed(requestId, err);
+      return;
+    }
     state = State.AUTHENTICATED;
     cancel(authDeadline);
     try {
@@ -704,6 +732,34 @@ public final class Session {
               "at most " + MAX_PRESENCE_SUBSCRIPTIONS + " users per presence subscription"));
     }
     ctx.registry().watchPresence(this, ids);
+    // Read the current presence only once changes are routed here, or one could fall between.
+    CompletableFuture<Void> routed = ctx.registry().presenceInForce(ids);
+    if (routed.isDone() && !routed.isCompletedExceptionally()) {
+      return presenceSnapshot(ids);
+    }
+    CompletableFuture<ServerFrame.Builder> result = new CompletableFuture<>();
+    routed.whenComplete(
+        (v, err) ->
+            onLoop(
+                () -> {
+                  if (err != null) {
+                    result.completeExceptionally(err);
+                  } else {
+                    presenceSnapshot(ids)
+                        .whenComplete(
+                            (b, e) -> {
+                              if (e != null) {
+                                result.completeExceptionally(e);
+                              } else {
+                                result.complete(b);
+                              }
+                            });
+                  }
+                }));
+    return result;
+  }
+
+  private CompletableFuture<ServerFrame.Builder> presenceSnapshot(Set<String> ids) {
     if (ids.isEmpty()) {
       return CompletableFuture.completedFuture(
           ServerFrame.newBuilder().setAck(Ack.getDefaultInstance()));

@@ -1,10 +1,17 @@
 package io.parley.server.gateway.session;
 
+import io.parley.server.gateway.live.InterestRegistry;
+import io.parley.server.gateway.live.InterestRegistry.Interest;
+import io.parley.server.gateway.live.InterestRegistry.Kind;
+import io.parley.server.gateway.live.LocalInterestRegistry;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -21,6 +28,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * session's channels are still loading is remembered, so the load cannot re-subscribe the session
  * to a channel it just left.
  *
+ * <p>Each index tells the {@link InterestRegistry} when a key gains its first session and loses its
+ * last one (under the index lock, so declarations and withdrawals reach it in order); {@link
+ * #inForce} says when a session's interests are routed to this gateway.
+ *
  * <p>Thread-safe. Lookups are lock-free (concurrent sets, weakly consistent iteration); mutations
  * of the channel and presence indexes, which are rare, take one lock so they stay consistent with
  * registration and removal.
@@ -32,6 +43,17 @@ public final class SessionRegistry {
   private final Map<Session, Entry> entries = new ConcurrentHashMap<>();
   private final Set<Session> connected = ConcurrentHashMap.newKeySet();
   private final Object indexLock = new Object();
+  private final InterestRegistry interests;
+
+  /** A registry for a single-process server ({@link LocalInterestRegistry}). */
+  public SessionRegistry() {
+    this(LocalInterestRegistry.INSTANCE);
+  }
+
+  /** A registry that declares this gateway's interests to {@code interests}. */
+  public SessionRegistry(InterestRegistry interests) {
+    this.interests = Objects.requireNonNull(interests, "interests");
+  }
 
   private static final class Entry {
     final Set<String> channels = new HashSet<>();
@@ -74,7 +96,7 @@ public final class SessionRegistry {
         return false;
       }
       entries.put(s, new Entry());
-      add(byUser, userId, s);
+      add(byUser, Kind.USER, userId, s);
       return true;
     }
   }
@@ -92,7 +114,7 @@ public final class SessionRegistry {
       for (String id : channelIds) {
         if (!e.leftWhileLoading.contains(id)) {
           e.channels.add(id);
-          add(byChannel, id, s);
+          add(byChannel, Kind.CHANNEL, id, s);
         }
       }
       e.leftWhileLoading = null;
@@ -106,12 +128,12 @@ public final class SessionRegistry {
       if (e == null) {
         return;
       }
-      remove(byUser, s.userId(), s);
+      remove(byUser, Kind.USER, s.userId(), s);
       for (String id : e.channels) {
-        remove(byChannel, id, s);
+        remove(byChannel, Kind.CHANNEL, id, s);
       }
       for (String u : e.watched) {
-        remove(byWatchedUser, u, s);
+        remove(byWatchedUser, Kind.PRESENCE, u, s);
       }
     }
   }
@@ -126,7 +148,7 @@ public final class SessionRegistry {
           if (e.leftWhileLoading != null) {
             e.leftWhileLoading.remove(channelId);
           }
-          add(byChannel, channelId, s);
+          add(byChannel, Kind.CHANNEL, channelId, s);
         }
       }
     }
@@ -142,7 +164,7 @@ public final class SessionRegistry {
           if (e.leftWhileLoading != null) {
             e.leftWhileLoading.add(channelId);
           }
-          remove(byChannel, channelId, s);
+          remove(byChannel, Kind.CHANNEL, channelId, s);
         }
       }
     }
@@ -156,11 +178,11 @@ public final class SessionRegistry {
         return;
       }
       for (String u : e.watched) {
-        remove(byWatchedUser, u, s);
+        remove(byWatchedUser, Kind.PRESENCE, u, s);
       }
       e.watched = Set.copyOf(userIds);
       for (String u : e.watched) {
-        add(byWatchedUser, u, s);
+        add(byWatchedUser, Kind.PRESENCE, u, s);
       }
     }
   }
@@ -193,22 +215,63 @@ public final class SessionRegistry {
     return entries.size();
   }
 
-  private static void add(Map<String, Set<Session>> index, String key, Session s) {
+  /**
+   * Completes when the interests of a registered session (its user, its channels, the users whose
+   * presence it follows) are in force at the engines; at once for a session no longer registered.
+   */
+  public CompletableFuture<Void> inForce(Session s) {
+    List<Interest> list = new ArrayList<>();
+    synchronized (indexLock) {
+      Entry e = entries.get(s);
+      if (e == null) {
+        return CompletableFuture.completedFuture(null);
+      }
+      list.add(new Interest(Kind.USER, s.userId()));
+      for (String id : e.channels) {
+        list.add(new Interest(Kind.CHANNEL, id));
+      }
+      for (String u : e.watched) {
+        list.add(new Interest(Kind.PRESENCE, u));
+      }
+    }
+    return interests.inForce(list);
+  }
+
+  /** Completes when this gateway's interest in the presence of these users is in force. */
+  public CompletableFuture<Void> presenceInForce(Collection<String> userIds) {
+    List<Interest> list = new ArrayList<>();
+    for (String u : userIds) {
+      list.add(new Interest(Kind.PRESENCE, u));
+    }
+    return interests.inForce(list);
+  }
+
+  private void add(Map<String, Set<Session>> index, Kind kind, String key, Session s) {
+    boolean[] first = {false};
     index.compute(
         key,
         (k, set) -> {
           Set<Session> v = set == null ? ConcurrentHashMap.newKeySet() : set;
+          first[0] = set == null;
           v.add(s);
           return v;
         });
+    if (first[0]) {
+      interests.declare(new Interest(kind, key));
+    }
   }
 
-  private static void remove(Map<String, Set<Session>> index, String key, Session s) {
+  private void remove(Map<String, Set<Session>> index, Kind kind, String key, Session s) {
+    boolean[] last = {false};
     index.computeIfPresent(
         key,
         (k, set) -> {
           set.remove(s);
-          return set.isEmpty() ? null : set;
+          last[0] = set.isEmpty();
+          return last[0] ? null : set;
         });
+    if (last[0]) {
+      interests.withdraw(new Interest(kind, key));
+    }
   }
 }

@@ -5,6 +5,8 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.parley.protocol.v1.ServerFrame;
 import io.parley.server.config.ParleyConfig;
+import io.parley.server.gateway.live.InterestRegistry;
+import io.parley.server.gateway.live.LocalInterestRegistry;
 import io.parley.server.gateway.testing.FakeServices;
 import io.parley.server.gateway.testing.TestConfigs;
 import io.parley.server.gateway.ws.OutboundFrame;
@@ -20,7 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /** Sessions on {@link EmbeddedChannel}s with fake services and test-controlled channel loads. */
 final class SessionFixture {
   final FakeServices services = new FakeServices();
-  final SessionRegistry registry = new SessionRegistry();
+  final SessionRegistry registry;
   final GatewayState state = new GatewayState();
   final Map<String, CompletableFuture<List<String>>> channelLoads = new ConcurrentHashMap<>();
   final SessionContext ctx;
@@ -30,6 +32,11 @@ final class SessionFixture {
   }
 
   SessionFixture(ParleyConfig config) {
+    this(config, LocalInterestRegistry.INSTANCE);
+  }
+
+  SessionFixture(ParleyConfig config, InterestRegistry interests) {
+    registry = new SessionRegistry(interests);
     ctx =
         new SessionContext(
             services,
