@@ -52,7 +52,9 @@ final class Haproxy implements AutoCloseable {
                 "PARLEY_LB_STATS", "127.0.0.1:" + statsPort,
                 "PARLEY_GATEWAY_1", "127.0.0.1:" + gateway1,
                 "PARLEY_GATEWAY_2", "127.0.0.1:" + gateway2,
-                "PARLEY_ENGINE_1", "127.0.0.1:" + engine));
+                "PARLEY_ENGINE_1", "127.0.0.1:" + engine,
+                // The tests' open-file limit is far below what the production default needs.
+                "PARLEY_LB_MAXCONN", "4000"));
     Process process = pb.start();
     Haproxy h = new Haproxy(process, port, statsPort, log);
     try {

@@ -9,6 +9,19 @@ import io.parley.server.auth.JwtTokenVerifier;
 import io.parley.server.auth.TokenMinter;
 import io.parley.server.bus.EventBus;
 import io.parley.server.bus.local.LocalEventBus;
+import io.parley.server.bus.kafka.CommandServer;
+import io.parley.server.bus.kafka.KafkaDeliveryBus;
+import io.parley.server.bus.kafka.KafkaInterestRegistry;
+import io.parley.server.bus.kafka.KafkaRoutingBus;
+import io.parley.server.bus.kafka.KafkaSettings;
+import io.parley.server.bus.kafka.LocalServices;
+import io.parley.server.bus.kafka.RemoteEngine;
+import io.parley.server.bus.kafka.RoutingSettings;
+import io.parley.server.gateway.live.InterestRegistry;
+import io.parley.server.gateway.live.LocalInterestRegistry;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
 import io.parley.server.config.ParleyConfig;
 import io.parley.server.gateway.GatewayModule;
 import io.parley.server.gateway.GatewayServer;
@@ -108,59 +121,135 @@ public final class ParleyServer implements AutoCloseable {
       ParleyConfig config, Function<ParleyConfig, ParleyStore> storeOpener) {
     Objects.requireNonNull(config, "config");
     Deque<AutoCloseable> started = new ArrayDeque<>();
+    AtomicReference<ParleyServer> self = new AtomicReference<>();
     try {
       PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       started.push(metrics::close);
       ServerMetrics.bindJvm(metrics);
 
-      ParleyStore engineStore = storeOpener.apply(config);
-      started.push(engineStore);
-      ServerMetrics.bindStore(metrics, (CommitStats) engineStore);
-      CircuitBreakingStore store =
-          CircuitBreakingStore.wrap(engineStore, config.storeBreaker(), metrics);
+      ParleyConfig.Cluster cluster = config.cluster();
+      boolean engineRole = cluster.runs(ParleyConfig.Role.ENGINE);
+      boolean notifyRole = cluster.runs(ParleyConfig.Role.NOTIFY);
+      KafkaSettings kafka =
+          cluster.kafkaBootstrapServers() == null ? null : KafkaSettings.from(cluster);
+      Map<String, BooleanSupplier> readiness = new LinkedHashMap<>();
 
-      EventBus bus = new LocalEventBus();
-      started.push(bus);
+      CircuitBreakingStore store = null;
+      if (engineRole || notifyRole) {
+        ParleyStore engineStore = storeOpener.apply(config);
+        started.push(engineStore);
+        ServerMetrics.bindStore(metrics, (CommitStats) engineStore);
+        store = CircuitBreakingStore.wrap(engineStore, config.storeBreaker(), metrics);
+        readiness.putAll(readinessChecks(store));
+      }
 
-      EngineModule engine =
-          EngineModule.create(
-              store,
-              bus,
-              config.limits(),
-              0,
-              Clock.systemUTC(),
-              NotifyModule.beforeSendHook(config.notifications(), metrics, Clock.systemUTC()));
-      started.push(engine);
+      // The bus: in one process, local. In a cluster, an engine routes what it publishes to the
+      // gateways that declared interest (and to its own subscribers, e.g. notify); a gateway
+      // reads only its own deliveries topic; a notify-only node learns of new events from the
+      // durable marks it polls.
+      EventBus bus;
+      InterestRegistry interests = LocalInterestRegistry.INSTANCE;
+      if (kafka != null && engineRole) {
+        bus = KafkaRoutingBus.start(kafka, RoutingSettings.DEFAULTS);
+      } else if (kafka != null && cluster.runs(ParleyConfig.Role.GATEWAY)) {
+        KafkaDeliveryBus deliveries = KafkaDeliveryBus.start(kafka);
+        bus = deliveries;
+        started.push(bus);
+        KafkaInterestRegistry registry =
+            KafkaInterestRegistry.start(kafka, RoutingSettings.DEFAULTS, deliveries);
+        interests = registry;
+        readiness.put("cluster_link", registry::isLinked);
+      } else {
+        bus = new LocalEventBus();
+      }
+      if (!started.contains(bus)) {
+        started.push(bus);
+      }
+      if (interests instanceof AutoCloseable closeable) {
+        started.push(closeable);
+      }
 
-      // After the engine, so it closes first: no expansion runs against a closed store.
-      NotificationService notifications =
-          NotifyModule.start(config.notifications(), store, bus, metrics, Clock.systemUTC());
-      started.push(notifications);
+      EngineModule engine = null;
+      if (engineRole) {
+        engine =
+            EngineModule.create(
+                store,
+                bus,
+                config.limits(),
+                0,
+                Clock.systemUTC(),
+                NotifyModule.beforeSendHook(config.notifications(), metrics, Clock.systemUTC()));
+        started.push(engine);
+      }
+
+      // After the engine, so it closes first: no expansion runs against a closed store. An engine
+      // without the notify role still serves the push-target, mute and webhook calls.
+      NotificationService notifications = null;
+      if (engineRole || notifyRole) {
+        notifications =
+            NotifyModule.start(
+                config.notifications(), store, bus, metrics, Clock.systemUTC(), notifyRole);
+        started.push(notifications);
+      }
+
+      if (kafka != null && engineRole) {
+        // Closed before the engine: stops taking calls and answers the admitted ones first.
+        CommandServer commands =
+            CommandServer.start(
+                kafka,
+                LocalServices.of(engine, notifications),
+                () -> stopFencedEngine(self));
+        started.push(commands);
+        readiness.put("engine_lease", commands::isReady);
+      }
 
       JwtTokenVerifier verifier = JwtTokenVerifier.create(config.auth());
       started.push(verifier);
       TokenMinter minter =
           config.auth().hmacSecret() == null ? null : TokenMinter.fromConfig(config.auth());
 
-      ChannelDirectory channels = new ChannelDirectory(store);
-      started.push(channels);
+      GatewayServices services;
+      Function<String, CompletableFuture<List<String>>> channels;
+      if (engine != null) {
+        services =
+            new GatewayServices(
+                engine.conversations(),
+                engine.messages(),
+                engine.delivery(),
+                engine.presence(),
+                engine.users(),
+                verifier,
+                notifications);
+        ChannelDirectory directory = new ChannelDirectory(store);
+        started.push(directory);
+        channels = directory;
+      } else {
+        // A gateway (or notify) node without an engine: every call crosses Kafka to the engine.
+        RemoteEngine remote = RemoteEngine.start(kafka);
+        started.push(remote);
+        services = remote.services(verifier);
+        channels = new RemoteChannelDirectory(services.conversations());
+      }
 
       Map<String, HttpEndpoint> endpoints = new LinkedHashMap<>();
       // Operator endpoints: on the main port, or only on admin.port when that is configured.
       // /metrics goes with them because it reveals load and internals to whoever can reach it.
       Map<String, HttpEndpoint> adminEndpoints = new LinkedHashMap<>();
-      adminEndpoints.put(
-          "/v1/admin/",
-          AdminModule.create(
-              config.admin().apiKey(),
-              engine.users(),
-              engine.conversations(),
-              engine.messages(),
-              engine.delivery(),
-              notifications,
-              AdminTokens.minter(minter),
-              new RateLimiter(config.rateLimits(), metrics)));
-      adminEndpoints.put(OpenApiEndpoint.PATH, new OpenApiEndpoint());
+      if (engine != null) {
+        // The admin API lives with the engine (a load balancer routes /v1/admin/ there).
+        adminEndpoints.put(
+            "/v1/admin/",
+            AdminModule.create(
+                config.admin().apiKey(),
+                engine.users(),
+                engine.conversations(),
+                engine.messages(),
+                engine.delivery(),
+                notifications,
+                AdminTokens.minter(minter),
+                new RateLimiter(config.rateLimits(), metrics)));
+        adminEndpoints.put(OpenApiEndpoint.PATH, new OpenApiEndpoint());
+      }
       adminEndpoints.put("/metrics", new MetricsEndpoint(metrics));
       if (config.devMode() && minter != null) {
         endpoints.put(
@@ -173,36 +262,59 @@ public final class ParleyServer implements AutoCloseable {
       GatewayServer gateway =
           GatewayModule.create(
               config,
-              new GatewayServices(
-                  engine.conversations(),
-                  engine.messages(),
-                  engine.delivery(),
-                  engine.presence(),
-                  engine.users(),
-                  verifier,
-                  notifications),
+              services,
               bus,
+              interests,
               metrics,
               endpoints,
               adminEndpoints,
               channels,
-              readinessChecks(store));
+              readiness);
       started.push(gateway);
       int port = gateway.start().getPort();
       log.info(
-          "Parley listening on {}:{}{} (storage {}, TLS {})",
+          "Parley listening on {}:{}{} (roles {}, storage {}, TLS {})",
           config.server().host(),
           port,
           gateway.adminPort() < 0
               ? ""
               : ", admin API and metrics on " + config.admin().host() + ":" + gateway.adminPort(),
-          describe(config),
+          describeRoles(config),
+          store == null ? "none (requests go to the engine over Kafka)" : describe(config),
           config.tls().enabled() ? "on" : "off");
-      return new ParleyServer(config, gateway, started, port, gateway.adminPort());
+      ParleyServer server = new ParleyServer(config, gateway, started, port, gateway.adminPort());
+      self.set(server);
+      return server;
     } catch (RuntimeException e) {
       closeAll(started);
       throw e;
     }
+  }
+
+  /**
+   * A second engine took the engine lease: this one has stopped taking commands; it shuts down so
+   * its supervisor notices (two engines must never sequence at once).
+   */
+  private static void stopFencedEngine(AtomicReference<ParleyServer> self) {
+    log.error(
+        "another engine took the engine lease: this engine stops (exactly one engine may run)");
+    ParleyServer server = self.get();
+    if (server != null) {
+      Thread t = new Thread(server::close, "parley-fenced-engine-stop");
+      t.setDaemon(false);
+      t.start();
+    }
+  }
+
+  private static String describeRoles(ParleyConfig config) {
+    StringBuilder sb = new StringBuilder();
+    for (ParleyConfig.Role r : config.cluster().roles()) {
+      sb.append(sb.length() == 0 ? "" : ",").append(r.configName());
+    }
+    return config.cluster().kafkaBootstrapServers() == null
+        ? sb.toString()
+        : sb + " on Kafka " + config.cluster().kafkaBootstrapServers()
+            + " as node " + config.cluster().nodeId();
   }
 
   /** The store engine chosen by {@code storage.engine}. */

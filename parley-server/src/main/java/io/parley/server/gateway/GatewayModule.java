@@ -178,8 +178,12 @@ public final class GatewayModule {
         HttpRouter.builder()
             .register("/healthz", health)
             .register("/readyz", readiness)
-            .registerAll(endpoints)
-            .upgrade(WebSocketUpgrader.PATH, new WebSocketUpgrader(context));
+            .registerAll(endpoints);
+    // A node without the gateway role (an engine or notify node of a cluster) serves only its
+    // HTTP endpoints; /v1/ws answers 404 there.
+    if (config.cluster().runs(ParleyConfig.Role.GATEWAY)) {
+      routes.upgrade(WebSocketUpgrader.PATH, new WebSocketUpgrader(context));
+    }
     if (!separateAdmin) {
       routes.registerAll(adminEndpoints);
     }

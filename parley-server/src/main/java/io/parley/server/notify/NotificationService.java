@@ -86,6 +86,7 @@ public final class NotificationService
   private final AtomicBoolean rescanNeeded = new AtomicBoolean(true);
   private final AtomicLong lastUserEventSeq = new AtomicLong();
   private volatile List<WebhookRecord> webhookCache = List.of();
+  private static final long WEBHOOK_RELOAD_MS = 10_000;
   private AutoCloseable subscription;
 
   NotificationService(
@@ -107,8 +108,15 @@ public final class NotificationService
     this.clock = clock;
   }
 
-  /** Loads the webhooks, subscribes to the bus, expands leftover marks and starts delivering. */
-  void start() {
+  /**
+   * Loads the webhooks, subscribes to the bus, expands leftover marks and starts delivering; with
+   * {@code deliver} false (an engine without the notify role) it only serves the client and admin
+   * calls, which write push targets, mutes and webhooks for the notify node to use.
+   */
+  void start(boolean deliver) {
+    if (!deliver) {
+      return;
+    }
     runOnThread(
             () -> {
               webhookCache = store.webhooks("", MAX_WEBHOOKS);
@@ -119,7 +127,18 @@ public final class NotificationService
     executor.execute(this::rescanIfNeeded);
     executor.scheduleWithFixedDelay(
         this::rescanIfNeeded, pollIntervalMs, pollIntervalMs, TimeUnit.MILLISECONDS);
+    // In a cluster, webhooks may be registered through another node's admin API.
+    executor.scheduleWithFixedDelay(
+        this::reloadWebhooks, WEBHOOK_RELOAD_MS, WEBHOOK_RELOAD_MS, TimeUnit.MILLISECONDS);
     dispatcher.start(pollIntervalMs);
+  }
+
+  private void reloadWebhooks() {
+    try {
+      webhookCache = store.webhooks("", MAX_WEBHOOKS);
+    } catch (RuntimeException e) {
+      log.warn("cannot reload webhooks: {}", e.toString());
+    }
   }
 
   @Override

@@ -57,9 +57,24 @@ public final class NotifyModule {
         clock);
   }
 
-  /** Builds and starts the service; close it before the store. */
+  /** Builds and starts the service, delivering the outbox; close it before the store. */
   public static NotificationService start(
       ParleyConfig.Notify config, ParleyStore store, EventBus bus, MeterRegistry metrics, Clock clock) {
+    return start(config, store, bus, metrics, clock, true);
+  }
+
+  /**
+   * Builds and starts the service; {@code deliver} says whether this process runs the notify role
+   * (expands events into jobs and delivers the outbox) or only serves the client and admin calls
+   * of an engine. Close it before the store.
+   */
+  public static NotificationService start(
+      ParleyConfig.Notify config,
+      ParleyStore store,
+      EventBus bus,
+      MeterRegistry metrics,
+      Clock clock,
+      boolean deliver) {
     ScheduledExecutorService executor =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -164,7 +179,7 @@ public final class NotifyModule {
             config.pushDelay(),
             Math.max(1, config.pollInterval().toMillis()),
             clock);
-    service.start();
+    service.start(deliver);
     return service;
   }
 }

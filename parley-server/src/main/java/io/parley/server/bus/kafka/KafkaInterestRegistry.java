@@ -53,7 +53,8 @@ public final class KafkaInterestRegistry implements InterestRegistry, AutoClosea
   private final Map<Long, Declaration> pending = new HashMap<>();
   private final List<Runnable> evictionListeners = new CopyOnWriteArrayList<>();
   private long nextCorrelation = 1;
-  private long heartbeatMs;
+  private volatile long heartbeatMs;
+  private volatile long lastHeartbeatMs = System.currentTimeMillis();
   private java.util.concurrent.ScheduledFuture<?> heartbeats;
   private volatile boolean closed;
 
@@ -259,7 +260,22 @@ public final class KafkaInterestRegistry implements InterestRegistry, AutoClosea
             topic,
             0,
             RoutingTopics.key(settings.nodeId(), InterestKind.INTEREST_KIND_GATEWAY_ALIVE, ""),
-            RoutingTopics.value(0, System.currentTimeMillis())));
+            RoutingTopics.value(0, System.currentTimeMillis())),
+        (md, err) -> {
+          if (err == null) {
+            lastHeartbeatMs = System.currentTimeMillis();
+          }
+        });
+  }
+
+  /**
+   * True while this gateway's heartbeats reach Kafka (the last one was written within three
+   * heartbeat intervals plus the request timeout): the gateway's readiness check, so a load
+   * balancer stops sending clients to a gateway cut off from the cluster.
+   */
+  public boolean isLinked() {
+    long allowed = 3 * Math.max(heartbeatMs, 1_000) + settings.requestTimeout().toMillis();
+    return !closed && System.currentTimeMillis() - lastHeartbeatMs <= allowed;
   }
 
   private static InterestKind kind(Kind kind) {

@@ -1,0 +1,324 @@
+package io.parley.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.parley.client.ParleyClient;
+import io.parley.client.ParleyListener;
+import io.parley.protocol.v1.ConversationMetadata;
+import io.parley.protocol.v1.Direction;
+import io.parley.protocol.v1.Event;
+import io.parley.protocol.v1.ReceiptVisibility;
+import io.parley.protocol.v1.HistoryPage;
+import io.parley.protocol.v1.SendResult;
+import io.parley.server.testing.CassandraExtension;
+import io.parley.server.testing.CassandraTestCluster;
+import io.parley.server.testing.ForkedServer;
+import io.parley.server.testing.KafkaExtension;
+import io.parley.server.testing.KafkaTestBroker;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The cluster scenarios of the scale-out issue, on separate processes: a real Kafka broker and
+ * Cassandra node, HAProxy with the shipped configuration, two gateway processes and an engine
+ * process, and Java SDK clients connecting through the load balancer. Every scenario checks the
+ * guarantees the single node proves: each client sees every event of its conversations exactly
+ * once and in seq order, and every acknowledged message is in the log exactly once.
+ *
+ * <p>One cluster for the whole class (starting it costs most of the time); scenarios run in order
+ * and each leaves the cluster running.
+ */
+@ExtendWith({KafkaExtension.class, CassandraExtension.class})
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterIT {
+  private static final Duration WAIT = Duration.ofSeconds(60);
+
+  private Cluster cluster;
+  private final List<ParleyClient> clients = new ArrayList<>();
+
+  @BeforeAll
+  void startCluster(KafkaTestBroker kafka, CassandraTestCluster cassandra, @TempDir Path dir)
+      throws Exception {
+    cluster = Cluster.start(dir, kafka, cassandra, "clusterit");
+  }
+
+  @AfterAll
+  void stopCluster() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @AfterEach
+  void closeClients() {
+    for (ParleyClient c : clients) {
+      c.closeAsync().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> null).join();
+    }
+    clients.clear();
+  }
+
+  @Test
+  @Order(1)
+  void clientsOnDifferentGatewaysChatInAGroup() {
+    Recorder alice = new Recorder();
+    Recorder bob = new Recorder();
+    Recorder carol = new Recorder();
+    ParleyClient a = connect("g-alice", cluster.gatewayUri(0), alice);
+    ParleyClient b = connect("g-bob", cluster.gatewayUri(1), bob);
+    ParleyClient c = connect("g-carol", cluster.uri(), carol);
+
+    String conv =
+        done(a.createGroup(group("gateways"), List.of("g-bob", "g-carol"), ReceiptVisibility.RECEIPT_VISIBILITY_MEMBERS)).getId();
+    done(b.send(conv, "text/plain", utf8("from gateway 2")));
+    done(a.send(conv, "text/plain", utf8("from gateway 1")));
+    done(c.send(conv, "text/plain", utf8("through the load balancer")));
+
+    for (Recorder r : List.of(alice, bob, carol)) {
+      await()
+          .atMost(WAIT)
+          .untilAsserted(
+              () ->
+                  assertThat(r.bodies(conv))
+                      .containsExactly(
+                          "from gateway 2", "from gateway 1", "through the load balancer"));
+      r.assertExactlyOnceInOrder(conv);
+    }
+  }
+
+  @Test
+  @Order(2)
+  void killingAGatewayUnderLoadMovesItsClientsWithNothingLostDuplicatedOrReordered()
+      throws Exception {
+    underLoad("kill", () -> cluster.gateway(0).kill());
+  }
+
+  @Test
+  @Order(3)
+  void drainingAGatewayWithSigtermMovesItsClientsWithoutLoss() throws Exception {
+    // Gateway 1 was killed by the previous scenario; a fresh one takes its place first.
+    if (!cluster.gateway(0).isAlive()) {
+      cluster.restartGateway(0);
+      awaitUp("gw1");
+    }
+    underLoad("drain", () -> cluster.gateway(1).terminate(Duration.ofSeconds(40)));
+    cluster.restartGateway(1);
+    awaitUp("gw2");
+  }
+
+  @Test
+  @Order(4)
+  void killingTheEngineUnderLoadLosesNothingAcknowledged() throws Exception {
+    underLoad(
+        "engine",
+        () -> {
+          cluster.engine().kill();
+          cluster.restartEngine();
+        });
+  }
+
+  @Test
+  @Order(5)
+  void restartingEveryProcessKeepsTheHistory() throws Exception {
+    Recorder alice = new Recorder();
+    ParleyClient a = connect("r-alice", cluster.uri(), alice);
+    String conv = done(a.createGroup(group("restart"), List.of("r-bob"), ReceiptVisibility.RECEIPT_VISIBILITY_MEMBERS)).getId();
+    List<Long> acked = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      acked.add(done(a.send(conv, "text/plain", utf8("before restart " + i))).getSeq());
+    }
+    closeClients();
+
+    cluster.killAll();
+    cluster.startAll();
+
+    ParleyClient b = connect("r-bob", cluster.uri(), new Recorder());
+    HistoryPage page = done(b.history(conv, 0, Direction.DIRECTION_FORWARD, 100));
+    List<Long> seqs = page.getEventsList().stream().map(Event::getSeq).sorted().toList();
+    assertThat(seqs).containsAll(acked);
+    assertGapless(seqs);
+  }
+
+  // ---- the load scenario shared by the failure tests ----
+
+  /** Something that happens to the cluster while clients send. */
+  interface Disruption {
+    void run() throws Exception;
+  }
+
+  /**
+   * Six clients through the load balancer in one group each send messages steadily; midway the
+   * disruption happens. Every send must be acknowledged in the end (the SDK retries with the same
+   * client_msg_id), every acknowledged message must be in the log exactly once, and every client
+   * must have received the conversation's events exactly once and in order.
+   */
+  private void underLoad(String name, Disruption disruption) throws Exception {
+    int users = 6;
+    int perUser = 40;
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < users; i++) {
+      ids.add(name + "-u" + i);
+    }
+    List<Recorder> recorders = new ArrayList<>();
+    List<ParleyClient> members = new ArrayList<>();
+    for (String id : ids) {
+      Recorder r = new Recorder();
+      recorders.add(r);
+      members.add(connect(id, cluster.uri(), r));
+    }
+    String conv = done(members.get(0).createGroup(group(name), ids.subList(1, users), ReceiptVisibility.RECEIPT_VISIBILITY_MEMBERS)).getId();
+    for (Recorder r : recorders) {
+      await().atMost(WAIT).until(() -> !r.events(conv).isEmpty());
+    }
+
+    Map<String, Long> acked = new ConcurrentHashMap<>();
+    AtomicInteger sent = new AtomicInteger();
+    List<CompletableFuture<SendResult>> sends = new CopyOnWriteArrayList<>();
+    Thread load =
+        new Thread(
+            () -> {
+              for (int round = 0; round < perUser; round++) {
+                for (int u = 0; u < users; u++) {
+                  String body = name + " " + u + "/" + round;
+                  CompletableFuture<SendResult> f =
+                      members.get(u).send(conv, "text/plain", utf8(body));
+                  f.thenAccept(r -> acked.put(body, r.getSeq()));
+                  sends.add(f);
+                  sent.incrementAndGet();
+                }
+                sleep(25);
+              }
+            },
+            "cluster-load");
+    load.start();
+    await().atMost(WAIT).until(() -> acked.size() >= users * perUser / 3);
+    disruption.run();
+    load.join(TimeUnit.SECONDS.toMillis(120));
+
+    for (CompletableFuture<SendResult> f : sends) {
+      f.get(120, TimeUnit.SECONDS);
+    }
+    assertThat(acked).as("every send acknowledged in the end").hasSize(users * perUser);
+    long head = acked.values().stream().mapToLong(Long::longValue).max().orElseThrow();
+    for (Recorder r : recorders) {
+      await()
+          .atMost(WAIT)
+          .untilAsserted(
+              () ->
+                  assertThat(r.maxSeq(conv))
+                      .as("a client caught up to the head\n%s", cluster.logs())
+                      .isGreaterThanOrEqualTo(head));
+      r.assertExactlyOnceInOrder(conv);
+      assertThat(r.bodies(conv)).containsAll(acked.keySet());
+    }
+  }
+
+  // ---- helpers ----
+
+  /** Waits until HAProxy's health checks see the gateway ready again. */
+  private void awaitUp(String server) {
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(cluster.loadBalancer().serverStatus("gateways"))
+                    .containsEntry(server, "UP"));
+  }
+
+  private ParleyClient connect(String userId, String uri, Recorder recorder) {
+    ParleyClient c =
+        ParleyClient.builder()
+            .uri(uri)
+            .tokenProvider(reason -> CompletableFuture.completedFuture(ForkedServer.token(userId)))
+            .listener(recorder)
+            .reconnectBackoff(Duration.ofMillis(50), Duration.ofSeconds(1))
+            .requestTimeout(Duration.ofSeconds(15))
+            .build();
+    clients.add(c);
+    c.connect().orTimeout(30, TimeUnit.SECONDS).join();
+    await().atMost(WAIT).until(() -> recorder.syncs.get() >= 1);
+    return c;
+  }
+
+  private static ConversationMetadata group(String title) {
+    return ConversationMetadata.newBuilder().setTitle(title).build();
+  }
+
+  private static <T> T done(CompletableFuture<T> f) {
+    return f.orTimeout(WAIT.toSeconds(), TimeUnit.SECONDS).join();
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void assertGapless(List<Long> seqs) {
+    for (int i = 1; i < seqs.size(); i++) {
+      assertThat(seqs.get(i)).as("seq after %s", seqs.get(i - 1)).isEqualTo(seqs.get(i - 1) + 1);
+    }
+  }
+
+  /** Records what the SDK delivers to the application. Thread-safe. */
+  static final class Recorder implements ParleyListener {
+    final List<Event> events = new CopyOnWriteArrayList<>();
+    final AtomicInteger syncs = new AtomicInteger();
+
+    @Override
+    public void onEvent(Event event) {
+      events.add(event);
+    }
+
+    @Override
+    public void onSynced() {
+      syncs.incrementAndGet();
+    }
+
+    List<Event> events(String conv) {
+      return events.stream().filter(e -> e.getConversationId().equals(conv)).toList();
+    }
+
+    long maxSeq(String conv) {
+      return events(conv).stream().mapToLong(Event::getSeq).max().orElse(0);
+    }
+
+    List<String> bodies(String conv) {
+      return events(conv).stream()
+          .filter(Event::hasMessagePosted)
+          .map(e -> e.getMessagePosted().getBody().toStringUtf8())
+          .toList();
+    }
+
+    /** The application saw this conversation's events as one gapless run, each once. */
+    void assertExactlyOnceInOrder(String conv) {
+      assertGapless(events(conv).stream().map(Event::getSeq).toList());
+    }
+  }
+}
