@@ -69,6 +69,7 @@ public final class KafkaRoutingBus implements EventBus {
   private final TopicPartition interest;
   private final CountDownLatch ready = new CountDownLatch(1);
   private final AtomicLong routedRecords = new AtomicLong();
+  private final AtomicLong evictions = new AtomicLong();
   private volatile long readyOffset = Long.MAX_VALUE;
   private volatile boolean closed;
   private volatile boolean readerStarted;
@@ -183,6 +184,11 @@ public final class KafkaRoutingBus implements EventBus {
     return routedRecords.get();
   }
 
+  /** Gateways this engine has evicted for silence so far. */
+  public long evictions() {
+    return evictions.get();
+  }
+
   /** The gateways this engine currently routes to (sorted; for tests and diagnostics). */
   public List<String> knownGateways() {
     return table.gateways();
@@ -268,6 +274,7 @@ public final class KafkaRoutingBus implements EventBus {
       long cutoff = clock.millis() - routing.livenessTimeout().toMillis();
       for (String gw : table.silentGateways(cutoff)) {
         log.warn("gateway {} silent for more than {}; evicting it", gw, routing.livenessTimeout());
+        evictions.incrementAndGet();
         for (InterestKey k : table.evictGateway(gw)) {
           writeInterest(k.getNodeId(), k.getKind(), k.getId(), false);
         }
