@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -257,11 +258,11 @@ public final class KafkaRoutingBus implements EventBus {
     }
   }
 
-  private java.util.concurrent.Future<RecordMetadata> heartbeat() {
+  private Future<RecordMetadata> heartbeat() {
     return writeInterest(settings.nodeId(), InterestKind.INTEREST_KIND_ENGINE_ALIVE, "", true);
   }
 
-  private java.util.concurrent.Future<RecordMetadata> writeInterest(
+  private Future<RecordMetadata> writeInterest(
       String node, InterestKind kind, String id, boolean present) {
     byte[] value = present ? RoutingTopics.value(0, clock.millis()) : null;
     return producer.send(
