@@ -122,6 +122,9 @@ public final class KafkaInterestRegistry implements InterestRegistry, AutoClosea
 
   @Override
   public synchronized void declare(Interest interest) {
+    if (closed) {
+      return; // shutting down: sessions are closing, nothing will wait for this
+    }
     send(interest, newDeclaration(interest));
   }
 
@@ -145,7 +148,7 @@ public final class KafkaInterestRegistry implements InterestRegistry, AutoClosea
         if (d == null) {
           continue;
         }
-        if (d.future.isCompletedExceptionally()) {
+        if (d.future.isCompletedExceptionally() && !closed) {
           // The engines did not confirm in time; the record is re-sent under a new correlation.
           d = newDeclaration(i);
           send(i, d);

@@ -164,6 +164,9 @@ public final class KafkaRoutingBus implements EventBus {
   @Override
   public void publish(BusMessage message) {
     local.publish(message);
+    if (closed) {
+      return; // shutting down: the gateways' sessions recover what they miss by sync
+    }
     List<String> gateways = List.copyOf(table.gatewaysFor(message));
     if (gateways.isEmpty()) {
       return;
@@ -201,16 +204,22 @@ public final class KafkaRoutingBus implements EventBus {
   }
 
   private void send(String gateway, byte[] bytes) {
-    producer.send(
-        new ProducerRecord<>(RoutingTopics.deliveries(settings, gateway), bytes),
-        (md, err) -> {
-          if (err != null) {
-            // The gateway's sessions miss this record; they recover by sync (the events are
-            // durable). A gateway that cannot be written to for long is evicted by liveness.
-            log.warn("routing to gateway {} failed: {}", gateway, err.toString());
-          }
-        });
+    try {
+      producer.send(
+          new ProducerRecord<>(RoutingTopics.deliveries(settings, gateway), bytes),
+          (md, err) -> {
+            if (err != null) {
+              // The gateway's sessions miss this record; the events are durable, and a client
+              // syncs the gap when the next event's seq does not follow what it has.
+              log.warn("routing to gateway {} failed: {}", gateway, err.toString());
+            }
+          });
+    } catch (RuntimeException e) {
+      // Closed producer or metadata timeout: never fail the publishing sequencer lane for it.
+      log.warn("routing to gateway {} failed: {}", gateway, e.toString());
+    }
   }
+
 
   private void readInterest() {
     try {
