@@ -17,11 +17,15 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,7 +59,7 @@ public final class KafkaInterestRegistry implements InterestRegistry, AutoClosea
   private long nextCorrelation = 1;
   private volatile long heartbeatMs;
   private volatile long lastHeartbeatMs = System.currentTimeMillis();
-  private java.util.concurrent.ScheduledFuture<?> heartbeats;
+  private ScheduledFuture<?> heartbeats;
   private volatile boolean closed;
 
   private static final class Declaration {
@@ -94,7 +98,7 @@ public final class KafkaInterestRegistry implements InterestRegistry, AutoClosea
     Objects.requireNonNull(settings, "settings");
     Objects.requireNonNull(routing, "routing");
     Objects.requireNonNull(deliveries, "deliveries");
-    try (var admin = org.apache.kafka.clients.admin.Admin.create(KafkaClients.admin(settings))) {
+    try (Admin admin = Admin.create(KafkaClients.admin(settings))) {
       RoutingTopics.ensureInterestTopic(admin, settings);
     }
     KafkaInterestRegistry r = new KafkaInterestRegistry(settings);
@@ -119,6 +123,9 @@ public final class KafkaInterestRegistry implements InterestRegistry, AutoClosea
 
   @Override
   public synchronized void declare(Interest interest) {
+    if (closed) {
+      return; // shutting down: sessions are closing, nothing will wait for this
+    }
     send(interest, newDeclaration(interest));
   }
 
@@ -142,7 +149,7 @@ public final class KafkaInterestRegistry implements InterestRegistry, AutoClosea
         if (d == null) {
           continue;
         }
-        if (d.future.isCompletedExceptionally()) {
+        if (d.future.isCompletedExceptionally() && !closed) {
           // The engines did not confirm in time; the record is re-sent under a new correlation.
           d = newDeclaration(i);
           send(i, d);
@@ -254,7 +261,7 @@ public final class KafkaInterestRegistry implements InterestRegistry, AutoClosea
         });
   }
 
-  private java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata> heartbeat() {
+  private Future<RecordMetadata> heartbeat() {
     return producer.send(
         new ProducerRecord<>(
             topic,

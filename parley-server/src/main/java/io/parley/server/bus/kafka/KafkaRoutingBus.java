@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -69,6 +70,7 @@ public final class KafkaRoutingBus implements EventBus {
   private final TopicPartition interest;
   private final CountDownLatch ready = new CountDownLatch(1);
   private final AtomicLong routedRecords = new AtomicLong();
+  private final AtomicLong evictions = new AtomicLong();
   private volatile long readyOffset = Long.MAX_VALUE;
   private volatile boolean closed;
   private volatile boolean readerStarted;
@@ -162,6 +164,9 @@ public final class KafkaRoutingBus implements EventBus {
   @Override
   public void publish(BusMessage message) {
     local.publish(message);
+    if (closed) {
+      return; // shutting down: the gateways' sessions recover what they miss by sync
+    }
     List<String> gateways = List.copyOf(table.gatewaysFor(message));
     if (gateways.isEmpty()) {
       return;
@@ -183,6 +188,11 @@ public final class KafkaRoutingBus implements EventBus {
     return routedRecords.get();
   }
 
+  /** Gateways this engine has evicted for silence so far. */
+  public long evictions() {
+    return evictions.get();
+  }
+
   /** The gateways this engine currently routes to (sorted; for tests and diagnostics). */
   public List<String> knownGateways() {
     return table.gateways();
@@ -194,16 +204,22 @@ public final class KafkaRoutingBus implements EventBus {
   }
 
   private void send(String gateway, byte[] bytes) {
-    producer.send(
-        new ProducerRecord<>(RoutingTopics.deliveries(settings, gateway), bytes),
-        (md, err) -> {
-          if (err != null) {
-            // The gateway's sessions miss this record; they recover by sync (the events are
-            // durable). A gateway that cannot be written to for long is evicted by liveness.
-            log.warn("routing to gateway {} failed: {}", gateway, err.toString());
-          }
-        });
+    try {
+      producer.send(
+          new ProducerRecord<>(RoutingTopics.deliveries(settings, gateway), bytes),
+          (md, err) -> {
+            if (err != null) {
+              // The gateway's sessions miss this record; the events are durable, and a client
+              // syncs the gap when the next event's seq does not follow what it has.
+              log.warn("routing to gateway {} failed: {}", gateway, err.toString());
+            }
+          });
+    } catch (RuntimeException e) {
+      // Closed producer or metadata timeout: never fail the publishing sequencer lane for it.
+      log.warn("routing to gateway {} failed: {}", gateway, e.toString());
+    }
   }
+
 
   private void readInterest() {
     try {
@@ -251,11 +267,11 @@ public final class KafkaRoutingBus implements EventBus {
     }
   }
 
-  private java.util.concurrent.Future<RecordMetadata> heartbeat() {
+  private Future<RecordMetadata> heartbeat() {
     return writeInterest(settings.nodeId(), InterestKind.INTEREST_KIND_ENGINE_ALIVE, "", true);
   }
 
-  private java.util.concurrent.Future<RecordMetadata> writeInterest(
+  private Future<RecordMetadata> writeInterest(
       String node, InterestKind kind, String id, boolean present) {
     byte[] value = present ? RoutingTopics.value(0, clock.millis()) : null;
     return producer.send(
@@ -268,6 +284,7 @@ public final class KafkaRoutingBus implements EventBus {
       long cutoff = clock.millis() - routing.livenessTimeout().toMillis();
       for (String gw : table.silentGateways(cutoff)) {
         log.warn("gateway {} silent for more than {}; evicting it", gw, routing.livenessTimeout());
+        evictions.incrementAndGet();
         for (InterestKey k : table.evictGateway(gw)) {
           writeInterest(k.getNodeId(), k.getKind(), k.getId(), false);
         }

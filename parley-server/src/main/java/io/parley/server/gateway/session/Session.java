@@ -744,6 +744,8 @@ public final class Session {
                 () -> {
                   if (err != null) {
                     result.completeExceptionally(err);
+                  } else if (state == State.CLOSING) {
+                    result.complete(ServerFrame.newBuilder().setAck(Ack.getDefaultInstance()));
                   } else {
                     presenceSnapshot(ids)
                         .whenComplete(
