@@ -3,6 +3,7 @@ package io.parley.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.parley.client.ConnectionState;
 import io.parley.client.ParleyClient;
 import io.parley.client.ParleyListener;
 import io.parley.protocol.v1.ConversationMetadata;
@@ -110,7 +111,7 @@ class ClusterIT {
   @Order(2)
   void killingAGatewayUnderLoadMovesItsClientsWithNothingLostDuplicatedOrReordered()
       throws Exception {
-    underLoad("kill", () -> cluster.gateway(0).kill());
+    underLoad("kill", true, () -> cluster.gateway(0).kill());
   }
 
   @Test
@@ -121,7 +122,7 @@ class ClusterIT {
       cluster.restartGateway(0);
       awaitUp("gw1");
     }
-    underLoad("drain", () -> cluster.gateway(1).terminate(Duration.ofSeconds(40)));
+    underLoad("drain", true, () -> cluster.gateway(1).terminate(Duration.ofSeconds(40)));
     cluster.restartGateway(1);
     awaitUp("gw2");
   }
@@ -131,6 +132,7 @@ class ClusterIT {
   void killingTheEngineUnderLoadLosesNothingAcknowledged() throws Exception {
     underLoad(
         "engine",
+        false,
         () -> {
           cluster.engine().kill();
           cluster.restartEngine();
@@ -142,6 +144,8 @@ class ClusterIT {
   void restartingEveryProcessKeepsTheHistory() throws Exception {
     Recorder alice = new Recorder();
     ParleyClient a = connect("r-alice", cluster.uri(), alice);
+    // Users exist once they have connected (or were created through the admin API).
+    connect("r-bob", cluster.uri(), new Recorder());
     String conv = done(a.createGroup(group("restart"), List.of("r-bob"), ReceiptVisibility.RECEIPT_VISIBILITY_MEMBERS)).getId();
     List<Long> acked = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
@@ -172,7 +176,8 @@ class ClusterIT {
    * client_msg_id), every acknowledged message must be in the log exactly once, and every client
    * must have received the conversation's events exactly once and in order.
    */
-  private void underLoad(String name, Disruption disruption) throws Exception {
+  private void underLoad(String name, boolean movesClients, Disruption disruption)
+      throws Exception {
     int users = 6;
     int perUser = 40;
     List<String> ids = new ArrayList<>();
@@ -219,6 +224,11 @@ class ClusterIT {
       f.get(120, TimeUnit.SECONDS);
     }
     assertThat(acked).as("every send acknowledged in the end").hasSize(users * perUser);
+    if (movesClients) {
+      assertThat(recorders.stream().filter(Recorder::reconnected).count())
+          .as("clients of the stopped gateway reconnected through the load balancer")
+          .isPositive();
+    }
     long head = acked.values().stream().mapToLong(Long::longValue).max().orElseThrow();
     for (Recorder r : recorders) {
       await()
@@ -290,6 +300,16 @@ class ClusterIT {
   static final class Recorder implements ParleyListener {
     final List<Event> events = new CopyOnWriteArrayList<>();
     final AtomicInteger syncs = new AtomicInteger();
+    final List<ConnectionState> states = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void onConnectionStateChanged(ConnectionState state) {
+      states.add(state);
+    }
+
+    boolean reconnected() {
+      return states.contains(ConnectionState.RECONNECTING);
+    }
 
     @Override
     public void onEvent(Event event) {
