@@ -7,7 +7,7 @@
 #   bench/run-cluster.sh [OUT_DIR]        (default /tmp/parley-cluster-bench)
 #
 # Environment: DURATION (default 10s), WARMUP (default 3s), RATE (aggregate msgs/s, default 100),
-# GROUPS (10), MEMBERS (100), PUBLISHERS (10), GATEWAYS ("1 2").
+# FANOUT_GROUPS (10), MEMBERS (100), PUBLISHERS (10), GATEWAYS ("1 2").
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,7 +15,7 @@ OUT="${1:-/tmp/parley-cluster-bench}"
 DURATION="${DURATION:-10s}"
 WARMUP="${WARMUP:-3s}"
 RATE="${RATE:-100}"
-GROUPS="${GROUPS:-10}"
+FANOUT_GROUPS="${FANOUT_GROUPS:-10}"
 MEMBERS="${MEMBERS:-100}"
 PUBLISHERS="${PUBLISHERS:-10}"
 GATEWAYS="${GATEWAYS:-1 2}"
@@ -28,8 +28,9 @@ ADMIN_KEY="forked-server-admin-key-0123456789abcdef"
 
 mkdir -p "$OUT"
 cd "$ROOT"
-./mvnw -B -q -o -pl parley-cluster-it -am package -DskipTests
-./mvnw -B -q -o -pl parley-cluster-it dependency:build-classpath \
+# In one reactor run, so the server's test jar resolves to this build (each module writes the
+# file in turn; parley-cluster-it comes last).
+./mvnw -B -q -o -pl parley-cluster-it -am package dependency:build-classpath -DskipTests \
   -Dmdep.outputFile="$OUT/classpath.txt" -Dmdep.includeScope=test >/dev/null
 CP="$ROOT/parley-cluster-it/target/test-classes:$(cat "$OUT/classpath.txt")"
 JAR="$(ls -t "$ROOT"/parley-server/target/parley-server-*-all.jar | head -n 1)"
@@ -48,10 +49,10 @@ for g in $GATEWAYS; do
   done
   read -r _ LB GW1 GW2 ENGINE ENGINE_PID < <(grep '^READY' "$LOG")
   echo "+ $g gateway(s): balancer :$LB, gateways :$GW1 :$GW2, engine :$ENGINE" | tee -a "$OUT/commands.txt"
-  echo "+ parley bench fanout --groups $GROUPS --members $MEMBERS --publishers $PUBLISHERS --rate $RATE" \
+  echo "+ parley bench fanout --groups $FANOUT_GROUPS --members $MEMBERS --publishers $PUBLISHERS --rate $RATE" \
     | tee -a "$OUT/commands.txt"
   "$JAVA" "${FLAGS[@]}" -jar "$JAR" bench fanout --server "http://127.0.0.1:$LB" --admin-key "$ADMIN_KEY" \
-    --groups "$GROUPS" --members "$MEMBERS" --publishers "$PUBLISHERS" --rate "$RATE" \
+    --groups "$FANOUT_GROUPS" --members "$MEMBERS" --publishers "$PUBLISHERS" --rate "$RATE" \
     --warmup "$WARMUP" --duration "$DURATION" --jsonl "$OUT/results-$g.jsonl" | tee -a "$OUT/tables.txt" || true
   kill $PID
   wait $PID 2>/dev/null || true
