@@ -54,6 +54,12 @@ for g in $GATEWAYS; do
   "$JAVA" "${FLAGS[@]}" -jar "$JAR" bench fanout --server "http://127.0.0.1:$LB" --admin-key "$ADMIN_KEY" \
     --groups "$FANOUT_GROUPS" --members "$MEMBERS" --publishers "$PUBLISHERS" --rate "$RATE" \
     --warmup "$WARMUP" --duration "$DURATION" --jsonl "$OUT/results-$g.jsonl" | tee -a "$OUT/tables.txt" || true
+  # Where the engine spent its time: store commits (Cassandra logged batches) and queueing.
+  curl -s "http://127.0.0.1:$ENGINE/metrics" | grep -E '^parley_store_(commit_seconds|commits_total|writes_total|queued)' \
+    >"$OUT/engine-metrics-$g.txt" || true
+  for p in $(pgrep -f "parley-server-.*-all.jar server") $(pgrep -f kafka.Kafka) $(pgrep -f CassandraDaemon); do
+    echo "$p $(ps -o comm=,args= -p "$p" | cut -c1-60) cpu_s=$(awk '{print ($14+$15)/100}' /proc/$p/stat)"
+  done >"$OUT/cpu-$g.txt" 2>/dev/null || true
   kill $PID
   wait $PID 2>/dev/null || true
   trap - EXIT
