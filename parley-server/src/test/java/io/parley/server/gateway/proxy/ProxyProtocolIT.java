@@ -8,12 +8,14 @@ import static org.awaitility.Awaitility.await;
 import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
 import io.parley.server.gateway.testing.ProxiedClient;
 import io.parley.server.gateway.testing.ProxiedClient.Reply;
+import io.parley.server.testing.ForkedServer;
 import io.parley.server.testing.TestServer;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -161,6 +164,25 @@ class ProxyProtocolIT {
                 .isNotEqualTo(101);
           }
         }
+      }
+    }
+  }
+
+  @Test
+  void theServerJarTakesTheOptionFromTheEnvironmentAndAnswersHealthChecks(@TempDir Path dir)
+      throws Exception {
+    // What the cluster tests' gateways run: readiness and /metrics asked with a LOCAL header.
+    try (ForkedServer server =
+        ForkedServer.start(
+            dir.resolve("data"), Map.of("PARLEY_SERVER_PROXY_PROTOCOL", "true"), List.of())) {
+      assertThat(server.get("/metrics").body()).contains("parley_connections ");
+      try (ProxiedClient client =
+          ProxiedClient.connect(
+              server.port(), proxied(HAProxyProtocolVersion.V2, "10.0.0.1", 40_000))) {
+        assertThat(client.openWebSocket().status()).isEqualTo(101);
+      }
+      try (ProxiedClient direct = ProxiedClient.connect(server.port(), null)) {
+        assertThatThrownBy(direct::openWebSocket).isInstanceOf(ExecutionException.class);
       }
     }
   }

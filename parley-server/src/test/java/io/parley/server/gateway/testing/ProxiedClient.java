@@ -148,8 +148,12 @@ public final class ProxiedClient implements AutoCloseable {
 
   /** Sends bytes as they are (after the header, if any), past the HTTP encoder. */
   public void sendRaw(byte[] bytes) {
+    ChannelHandlerContext first = channel.pipeline().context("proxy");
+    if (first == null) {
+      return; // closed (by the server): the handlers are gone, and so is the connection
+    }
     // Awaited, not synced: a server that closes on garbage may fail the write, which is fine.
-    channel.pipeline().context("proxy").writeAndFlush(Unpooled.wrappedBuffer(bytes)).awaitUninterruptibly();
+    first.writeAndFlush(Unpooled.wrappedBuffer(bytes)).awaitUninterruptibly();
   }
 
   /** Completes when the server (or this client) closed the connection. */
