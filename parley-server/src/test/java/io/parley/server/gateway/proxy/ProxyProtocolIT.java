@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
 import io.parley.server.gateway.testing.ProxiedClient;
 import io.parley.server.gateway.testing.ProxiedClient.Reply;
+import io.parley.server.gateway.tls.TestCertificates;
 import io.parley.server.testing.ForkedServer;
 import io.parley.server.testing.TestServer;
 import java.net.URI;
@@ -72,6 +73,41 @@ class ProxyProtocolIT {
         }
       } finally {
         open.forEach(ProxiedClient::close);
+      }
+    }
+  }
+
+  @Test
+  void theHeaderPrecedesTlsOnATlsListener(@TempDir Path dir) throws Exception {
+    TestCertificates certs = TestCertificates.generate();
+    TestCertificates.Files files = certs.written(dir);
+    Map<String, String> env =
+        Map.of(
+            "PARLEY_SERVER_PROXY_PROTOCOL", "true",
+            "PARLEY_LIMITS_MAX_CONNECTIONS_PER_IP", "1",
+            "PARLEY_TLS_ENABLED", "true",
+            "PARLEY_TLS_CERT_PEM", files.chain().toString(),
+            "PARLEY_TLS_KEY_PEM", files.key().toString());
+    try (TestServer server = TestServer.start(env);
+        ProxiedClient first =
+            ProxiedClient.connectTls(
+                server.port(),
+                proxied(HAProxyProtocolVersion.V2, "10.0.0.1", 40_000),
+                certs.clientContext())) {
+      assertThat(first.openWebSocket().status()).isEqualTo(101);
+      try (ProxiedClient again =
+          ProxiedClient.connectTls(
+              server.port(),
+              proxied(HAProxyProtocolVersion.V1, "10.0.0.1", 40_001),
+              certs.clientContext())) {
+        assertThat(again.openWebSocket().status()).isEqualTo(429);
+      }
+      try (ProxiedClient other =
+          ProxiedClient.connectTls(
+              server.port(),
+              proxied(HAProxyProtocolVersion.V2, "10.0.0.2", 40_002),
+              certs.clientContext())) {
+        assertThat(other.openWebSocket().status()).isEqualTo(101);
       }
     }
   }

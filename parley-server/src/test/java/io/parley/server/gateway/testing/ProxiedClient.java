@@ -25,6 +25,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.parley.server.testing.WsTestClient;
@@ -34,6 +35,8 @@ import java.util.Base64;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
 
 /**
  * A Netty client that connects as a load balancer speaking PROXY protocol would: it first sends a
@@ -86,6 +89,21 @@ public final class ProxiedClient implements AutoCloseable {
     if (header != null) {
       c.channel.writeAndFlush(header).syncUninterruptibly();
     }
+    return c;
+  }
+
+  /**
+   * Connects, sends {@code header} in plaintext (as a balancer does in front of a TLS listener),
+   * then speaks TLS with {@code tls} and waits for the handshake.
+   */
+  public static ProxiedClient connectTls(int port, HAProxyMessage header, SSLContext tls)
+      throws Exception {
+    ProxiedClient c = connect(port, header);
+    SSLEngine engine = tls.createSSLEngine("127.0.0.1", port);
+    engine.setUseClientMode(true);
+    SslHandler ssl = new SslHandler(engine);
+    c.channel.pipeline().addAfter("proxy", "tls", ssl);
+    ssl.handshakeFuture().get(WAIT_SECONDS, TimeUnit.SECONDS);
     return c;
   }
 
