@@ -11,9 +11,11 @@ import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
 import io.netty.util.AttributeKey;
+import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -84,11 +86,14 @@ public final class ProxyProtocolHandler extends ChannelInboundHandlerAdapter {
         && family != HAProxyProxiedProtocol.AddressFamily.AF_IPv6) {
       return null;
     }
+    // From the literal's bytes: never a DNS lookup, whatever the header says.
+    byte[] ip = NetUtil.createByteArrayFromIpAddressString(header.sourceAddress());
+    if (ip == null) {
+      return null;
+    }
     try {
-      // The decoder has validated the address as an IP literal, so no DNS lookup happens here.
-      InetAddress ip = InetAddress.getByName(header.sourceAddress());
-      return new InetSocketAddress(ip, header.sourcePort());
-    } catch (java.net.UnknownHostException e) {
+      return new InetSocketAddress(InetAddress.getByAddress(ip), header.sourcePort());
+    } catch (UnknownHostException e) {
       return null;
     }
   }
