@@ -10,15 +10,20 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A Parley cluster of separate processes for the cluster tests: one engine node (roles {@code
  * engine,notify}) and two gateway nodes (role {@code gateway}) of the real server jar, on the
  * shared forked Kafka broker and Cassandra node, behind HAProxy with the repository's
- * configuration. Every process is recorded when it starts and destroyed by {@link #close()} (and
+ * configuration; the gateways require its PROXY protocol header ({@code server.proxy_protocol}),
+ * so clients reach them only through HAProxy. Every process is recorded when it starts and destroyed by {@link #close()} (and
  * by the harness's shutdown hooks). Not thread-safe.
  */
 final class Cluster implements AutoCloseable {
+  private static final Pattern CONNECTIONS = Pattern.compile("(?m)^parley_connections (\\S+)$");
+
   private final Path dir;
   private final KafkaTestBroker kafka;
   private final CassandraTestCluster cassandra;
@@ -94,6 +99,11 @@ final class Cluster implements AutoCloseable {
     env.put("PARLEY_CLUSTER_KAFKA_COMMAND_PARTITIONS", "4");
     env.put("PARLEY_CLUSTER_KAFKA_REPLICATION_FACTOR", "1");
     env.put("PARLEY_CLUSTER_NODE_ID", name + "-" + starts);
+    if (roles.equals("gateway")) {
+      // HAProxy sends every gateway connection (health checks too) with a PROXY v2 header
+      // (deploy/haproxy/haproxy.cfg); the engine's admin traffic comes without one.
+      env.put("PARLEY_SERVER_PROXY_PROTOCOL", "true");
+    }
     List<String> args = List.of("--roles", roles);
     ForkedServer server =
         port == 0
@@ -130,9 +140,21 @@ final class Cluster implements AutoCloseable {
     return "ws://127.0.0.1:" + lb.port() + "/v1/ws";
   }
 
-  /** A gateway's own WebSocket address (bypassing the load balancer). */
-  String gatewayUri(int index) {
-    return "ws://127.0.0.1:" + gateways[index].port() + "/v1/ws";
+  /**
+   * The open WebSocket connections of a gateway ({@code parley_connections} of its {@code
+   * /metrics}). Clients cannot bypass HAProxy to reach a chosen gateway (gateways require the PROXY
+   * header), so tests ask the gateways where their clients landed.
+   */
+  int gatewayConnections(int index) throws IOException, InterruptedException {
+    ForkedServer.Reply metrics = gateways[index].get("/metrics");
+    if (metrics.status() != 200) {
+      throw new IllegalStateException("gateway " + (index + 1) + " /metrics: " + metrics);
+    }
+    Matcher m = CONNECTIONS.matcher(metrics.body());
+    if (!m.find()) {
+      throw new IllegalStateException("no parley_connections in /metrics of gateway " + (index + 1));
+    }
+    return (int) Double.parseDouble(m.group(1));
   }
 
   /** The logs of every process, for failure messages. */

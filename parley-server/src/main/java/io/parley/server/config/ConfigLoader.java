@@ -111,7 +111,10 @@ public final class ConfigLoader {
     Values v = new Values(settings, problems);
     ParleyConfig.Server server =
         new ParleyConfig.Server(
-            v.string("server.host"), v.integer("server.port"), v.duration("server.shutdown_grace"));
+            v.string("server.host"),
+            v.integer("server.port"),
+            v.duration("server.shutdown_grace"),
+            v.bool("server.proxy_protocol"));
     ParleyConfig.Storage storage =
         new ParleyConfig.Storage(
             engine(v, problems),

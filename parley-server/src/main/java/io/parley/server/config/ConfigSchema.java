@@ -25,6 +25,7 @@ public final class ConfigSchema {
           key("server", "host", Type.STRING, "0.0.0.0", 0, 0, "address to listen on (0.0.0.0 = all interfaces)"),
           key("server", "port", Type.INT, "8080", 0, 65535, "TCP port for WebSocket, admin API, metrics and demo (0 = any free port)"),
           key("server", "shutdown_grace", Type.DURATION, "10s", 0, 10 * MIN, "how long a shutdown waits for sessions and in-flight writes to drain"),
+          key("server", "proxy_protocol", Type.BOOL, "false", 0, 0, "every connection to server.port starts with a PROXY protocol v1/v2 header (HAProxy send-proxy-v2) whose source is the client address; others are closed"),
           key("server", "roles", Type.STRING_LIST, "[gateway, engine, notify]", 0, 0, "what this process runs: gateway (WebSocket sessions), engine (sequencing and storage), notify (webhooks and pushes); a process without all three needs cluster.kafka"),
           key("storage", "engine", Type.STRING, "rocksdb", 0, 0, "storage engine: rocksdb (embedded, one node) or cassandra (a cluster, see cassandra.*)"),
           key("storage", "data_dir", Type.PATH, "./parley-data", 0, 0, "directory of the embedded store (and of the dev-mode keys)"),

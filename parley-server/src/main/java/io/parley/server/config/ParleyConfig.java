@@ -123,8 +123,18 @@ public record ParleyConfig(
         StoreBreaker.defaults());
   }
 
-  /** Network listener. Port 0 picks a free port (tests). */
-  public record Server(String host, int port, Duration shutdownGrace) {}
+  /**
+   * Network listener. Port 0 picks a free port (tests).
+   *
+   * @param proxyProtocol every connection to the main listener starts with a PROXY protocol (v1 or
+   *     v2) header whose source address is the client's (behind HAProxy or another balancer)
+   */
+  public record Server(String host, int port, Duration shutdownGrace, boolean proxyProtocol) {
+    /** A listener reached directly (no PROXY protocol). */
+    public Server(String host, int port, Duration shutdownGrace) {
+      this(host, port, shutdownGrace, false);
+    }
+  }
 
   /** The storage engines the server can run on. */
   public enum StorageEngine {

@@ -1,5 +1,6 @@
 package io.parley.server.gateway;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -12,6 +13,7 @@ import io.parley.server.gateway.http.HealthEndpoint;
 import io.parley.server.gateway.http.HttpEndpoint;
 import io.parley.server.gateway.http.HttpRouter;
 import io.parley.server.gateway.http.ReadinessEndpoint;
+import io.parley.server.gateway.proxy.ProxyProtocolHandler;
 import io.parley.server.gateway.live.LiveDispatcher;
 import io.parley.server.gateway.session.GatewayMetrics;
 import io.parley.server.gateway.session.GatewayState;
@@ -188,8 +190,17 @@ public final class GatewayModule {
       routes.registerAll(adminEndpoints);
     }
     ServerTls tls = config.tls().enabled() ? ServerTls.create(config.tls()) : null;
+    ProxyProtocolHandler proxyProtocol = null;
+    if (config.server().proxyProtocol()) {
+      proxyProtocol =
+          new ProxyProtocolHandler(
+              Counter.builder("parley.proxy_protocol.rejected")
+                  .description("Connections closed for a missing or malformed PROXY protocol header")
+                  .register(registry));
+    }
+    // The separate admin listener is for operators reaching the node directly: no PROXY header.
     GatewayPipeline pipeline =
-        new GatewayPipeline(config.timeouts(), routes.build(), connections, tls);
+        new GatewayPipeline(config.timeouts(), routes.build(), connections, tls, proxyProtocol);
     GatewayPipeline adminPipeline = null;
     if (separateAdmin) {
       HttpRouter adminRoutes =

@@ -11,6 +11,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.parley.server.config.ParleyConfig;
 import io.parley.server.gateway.http.HttpRouter;
 import io.parley.server.gateway.http.SecurityHeadersHandler;
+import io.parley.server.gateway.proxy.ProxyProtocolHandler;
 import io.parley.server.gateway.tls.ServerTls;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -19,6 +20,9 @@ import java.util.concurrent.TimeUnit;
  * Builds the pipeline of every accepted connection, in one place:
  *
  * <ol>
+ *   <li>{@value ProxyProtocolHandler#DECODER} and {@value ProxyProtocolHandler#NAME}: only with
+ *       {@code server.proxy_protocol} on (main listener only), the PROXY protocol header that
+ *       carries the client address ({@link ProxyProtocolHandler}); they leave after the header
  *   <li>{@value #TLS}: only with TLS on, the {@link ServerTls} handler; a client that does not
  *       finish the handshake within {@code timeouts.handshake}, or speaks plaintext, is closed
  *   <li>{@value #IDLE}: closes connections that sent nothing for {@code timeouts.idle}
@@ -48,21 +52,40 @@ final class GatewayPipeline extends ChannelInitializer<SocketChannel> {
   private final ChannelGroup connections;
   private final ServerTls tls;
   private final SecurityHeadersHandler securityHeaders;
+  private final ProxyProtocolHandler proxyProtocol;
 
-  /** @param tls the TLS context, or null for a plaintext listener */
+  /** A listener without PROXY protocol. */
   GatewayPipeline(
       ParleyConfig.Timeouts timeouts, HttpRouter router, ChannelGroup connections, ServerTls tls) {
+    this(timeouts, router, connections, tls, null);
+  }
+
+  /**
+   * @param tls the TLS context, or null for a plaintext listener
+   * @param proxyProtocol reads the PROXY header every connection must start with, or null when the
+   *     listener is reached directly
+   */
+  GatewayPipeline(
+      ParleyConfig.Timeouts timeouts,
+      HttpRouter router,
+      ChannelGroup connections,
+      ServerTls tls,
+      ProxyProtocolHandler proxyProtocol) {
     this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
     this.router = Objects.requireNonNull(router, "router");
     this.connections = Objects.requireNonNull(connections, "connections");
     this.tls = tls;
     this.securityHeaders = new SecurityHeadersHandler(tls != null);
+    this.proxyProtocol = proxyProtocol;
   }
 
   @Override
   protected void initChannel(SocketChannel ch) {
     connections.add(ch);
     ChannelPipeline p = ch.pipeline();
+    if (proxyProtocol != null) {
+      proxyProtocol.install(p);
+    }
     if (tls != null) {
       p.addLast(TLS, tls.newHandler(ch.alloc(), timeouts.handshake()));
     }

@@ -140,7 +140,8 @@ public final class GatewayServer implements AutoCloseable {
     }
     InetSocketAddress bound = (InetSocketAddress) serverChannel.localAddress();
     String scheme = config.tls().enabled() ? "TLS" : "plaintext";
-    log.info("gateway listening on {} ({}, {})", bound, epoll ? "epoll" : "nio", scheme);
+    String proxy = config.server().proxyProtocol() ? ", PROXY protocol required" : "";
+    log.info("gateway listening on {} ({}, {}{})", bound, epoll ? "epoll" : "nio", scheme, proxy);
     if (adminChannel != null) {
       log.info("admin API and metrics listening on {} ({})", adminChannel.localAddress(), scheme);
     }

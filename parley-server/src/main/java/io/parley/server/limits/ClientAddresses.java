@@ -9,8 +9,9 @@ import java.net.UnknownHostException;
 /**
  * Turns a client's address into the key its per-address limits are counted under: the IPv4
  * address, or the /64 prefix of an IPv6 address, because one IPv6 subscriber usually owns a whole
- * /64 and could otherwise spread requests over 2^64 addresses. The socket peer is used as is:
- * {@code X-Forwarded-For} is not trusted (run the limits on the proxy in front when there is one).
+ * /64 and could otherwise spread requests over 2^64 addresses. The address comes from {@link
+ * io.parley.server.gateway.proxy.ClientAddress} (the PROXY protocol source when {@code
+ * server.proxy_protocol} is on, else the socket peer); {@code X-Forwarded-For} is never trusted.
  * Stateless and thread-safe.
  */
 public final class ClientAddresses {

@@ -6,7 +6,19 @@ import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.haproxy.HAProxyCommand;
+import io.netty.handler.codec.haproxy.HAProxyMessage;
+import io.netty.handler.codec.haproxy.HAProxyMessageEncoder;
+import io.netty.handler.codec.haproxy.HAProxyProtocolVersion;
+import io.netty.handler.codec.haproxy.HAProxyProxiedProtocol;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -34,15 +46,25 @@ public final class ForkedServer implements AutoCloseable {
 
   public static final String ADMIN_KEY = "forked-server-admin-key-0123456789abcdef";
 
+  /** A reply to {@link #get}. */
+  public record Reply(int status, String body) {}
+
+  /** What a load balancer's health check sends first: a PROXY protocol v2 LOCAL header. */
+  private static final byte[] PROXY_LOCAL_HEADER = proxyLocalHeader();
+
   private final Process process;
   private final int port;
   private final Thread reaper;
   private final Path log;
+  private final boolean proxyProtocol;
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
-  private ForkedServer(Process process, int port, Path log) {
+  private ForkedServer(Process process, int port, Path log, boolean proxyProtocol) {
     this.process = process;
     this.port = port;
     this.log = log;
+    this.proxyProtocol = proxyProtocol;
     this.reaper = new Thread(process::destroyForcibly, "forked-server-reaper");
     Runtime.getRuntime().addShutdownHook(reaper);
   }
@@ -90,7 +112,8 @@ public final class ForkedServer implements AutoCloseable {
     // purpose; rate limits have their own tests (io.parley.server.limits).
     pb.environment().put("PARLEY_RATE_LIMITS_ENABLED", "false");
     pb.environment().putAll(env);
-    ForkedServer server = new ForkedServer(pb.start(), port, log);
+    boolean proxyProtocol = "true".equalsIgnoreCase(env.get("PARLEY_SERVER_PROXY_PROTOCOL"));
+    ForkedServer server = new ForkedServer(pb.start(), port, log, proxyProtocol);
     try {
       server.awaitReady(Duration.ofSeconds(90), log);
     } catch (IOException | RuntimeException | InterruptedException e) {
@@ -101,7 +124,6 @@ public final class ForkedServer implements AutoCloseable {
   }
 
   private void awaitReady(Duration timeout, Path log) throws IOException, InterruptedException {
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
@@ -109,11 +131,7 @@ public final class ForkedServer implements AutoCloseable {
             "server exited with " + process.exitValue() + ":\n" + Files.readString(log));
       }
       try {
-        HttpResponse<Void> r =
-            http.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/readyz")).build(),
-                HttpResponse.BodyHandlers.discarding());
-        if (r.statusCode() == 200) {
+        if (get("/readyz").status() == 200) {
           return;
         }
       } catch (IOException notYet) {
@@ -126,6 +144,60 @@ public final class ForkedServer implements AutoCloseable {
 
   public int port() {
     return port;
+  }
+
+  /**
+   * A GET request on the server's port. A server started with {@code
+   * PARLEY_SERVER_PROXY_PROTOCOL=true} accepts only connections that start with a PROXY header, so
+   * the request is then sent the way a load balancer's health check is: a v2 {@code LOCAL} header,
+   * then HTTP/1.1 with {@code Connection: close}.
+   */
+  public Reply get(String path) throws IOException, InterruptedException {
+    if (!proxyProtocol) {
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+              HttpResponse.BodyHandlers.ofString());
+      return new Reply(r.statusCode(), r.body());
+    }
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+      socket.setSoTimeout(10_000);
+      OutputStream out = socket.getOutputStream();
+      out.write(PROXY_LOCAL_HEADER);
+      out.write(
+          ("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      String response = new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      String[] statusLine = response.split(" ", 3);
+      int headEnd = response.indexOf("\r\n\r\n");
+      if (statusLine.length < 3 || headEnd < 0) {
+        throw new IOException("no complete HTTP response: " + response);
+      }
+      // Replies to Connection: close are never chunked (the gateway sends Content-Length).
+      return new Reply(Integer.parseInt(statusLine[1]), response.substring(headEnd + 4));
+    }
+  }
+
+  private static byte[] proxyLocalHeader() {
+    EmbeddedChannel encoder = new EmbeddedChannel(HAProxyMessageEncoder.INSTANCE);
+    encoder.writeOutbound(
+        new HAProxyMessage(
+            HAProxyProtocolVersion.V2,
+            HAProxyCommand.LOCAL,
+            HAProxyProxiedProtocol.UNKNOWN,
+            null,
+            null,
+            0,
+            0));
+    ByteBuf header = encoder.readOutbound();
+    try {
+      return ByteBufUtil.getBytes(header);
+    } finally {
+      header.release();
+      encoder.finishAndReleaseAll();
+    }
   }
 
   /** The server's process id. */

@@ -12,7 +12,9 @@ import java.util.Objects;
  * @param query decoded query parameters
  * @param headers header names in lower case
  * @param body the request body (bounded by the gateway)
- * @param remoteAddress the client's IP address literal (the socket peer), "" when unknown
+ * @param remoteAddress the client's IP address literal ({@link
+ *     io.parley.server.gateway.proxy.ClientAddress}: the PROXY header's source, else the socket
+ *     peer), "" when unknown
  */
 public record HttpCall(
     String method,

@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.parley.server.core.ParleyException;
+import io.parley.server.gateway.proxy.ClientAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Duration;
@@ -76,7 +77,7 @@ public final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
           ctx.executor()
               .schedule(
                   () -> {
-                    log.debug("closing {}: no complete HTTP request in time", ctx.channel().remoteAddress());
+                    log.debug("closing {}: no complete HTTP request in time", ClientAddress.of(ctx.channel()));
                     ctx.close();
                   },
                   firstRequestDeadline.toMillis(),
@@ -129,7 +130,7 @@ public final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    log.debug("HTTP connection {} failed", ctx.channel().remoteAddress(), cause);
+    log.debug("HTTP connection {} failed", ClientAddress.of(ctx.channel()), cause);
     ctx.close();
   }
 
@@ -187,7 +188,7 @@ public final class HttpRequestHandler extends ChannelInboundHandlerAdapter {
       headers.merge(HttpResponses.lower(h.getKey()), h.getValue(), (a, b) -> a + "," + b);
     }
     Map<String, List<String>> query = uri.parameters();
-    SocketAddress remote = ctx.channel().remoteAddress();
+    SocketAddress remote = ClientAddress.of(ctx.channel());
     String ip =
         remote instanceof InetSocketAddress inet && inet.getAddress() != null
             ? inet.getAddress().getHostAddress()

@@ -30,6 +30,7 @@ import io.parley.server.gateway.ws.CloseCodes;
 import io.parley.server.gateway.ws.InboundFrame;
 import io.parley.server.gateway.ws.OutboundFrame;
 import io.parley.server.gateway.ws.Subprotocol;
+import io.parley.server.gateway.proxy.ClientAddress;
 import io.parley.server.limits.ClientAddresses;
 import io.parley.server.limits.LimitedAction;
 import java.io.IOException;
@@ -174,7 +175,7 @@ public final class Session {
     this.ctx = Objects.requireNonNull(ctx, "ctx");
     this.channel = Objects.requireNonNull(channel, "channel");
     this.subprotocol = Objects.requireNonNull(subprotocol, "subprotocol");
-    this.clientAddress = ClientAddresses.keyOf(channel.remoteAddress());
+    this.clientAddress = ClientAddresses.keyOf(ClientAddress.of(channel));
   }
 
   /** True when the id is 1 to 64 characters of {@code [A-Za-z0-9._-]}. */

@@ -25,6 +25,7 @@ import io.parley.server.gateway.http.HttpUpgrade;
 import io.parley.server.gateway.http.SecurityHeadersHandler;
 import io.parley.server.gateway.ws.FrameCodec;
 import io.parley.server.gateway.ws.Subprotocol;
+import io.parley.server.gateway.proxy.ClientAddress;
 import io.parley.server.limits.ClientAddresses;
 import io.parley.server.limits.ConnectionLimiter;
 import java.util.ArrayList;
@@ -183,7 +184,7 @@ public final class WebSocketUpgrader implements HttpUpgrade {
         return unsupportedVersion();
       }
       ConnectionLimiter.Slot slot =
-          ctx.connections().tryOpen(ClientAddresses.keyOf(ch.remoteAddress()));
+          ctx.connections().tryOpen(ClientAddresses.keyOf(ClientAddress.of(ch)));
       if (slot == null) {
         return HttpResponses.error(
             429,
