@@ -49,10 +49,10 @@ for g in $GATEWAYS; do
   done
   read -r _ LB GW1 GW2 ENGINE ENGINE_PID < <(grep '^READY' "$LOG")
   echo "+ $g gateway(s): balancer :$LB, gateways :$GW1 :$GW2, engine :$ENGINE" | tee -a "$OUT/commands.txt"
-  echo "+ parley bench fanout --groups $FANOUT_GROUPS --members $MEMBERS --publishers $PUBLISHERS --rate $RATE" \
+  echo "+ parley bench fanout --groups $FANOUT_GROUPS --members $MEMBERS --publishers $PUBLISHERS --rate $RATE --source-addresses 4" \
     | tee -a "$OUT/commands.txt"
   "$JAVA" "${FLAGS[@]}" -jar "$JAR" bench fanout --server "http://127.0.0.1:$LB" --admin-key "$ADMIN_KEY" \
-    --groups "$FANOUT_GROUPS" --members "$MEMBERS" --publishers "$PUBLISHERS" --rate "$RATE" \
+    --groups "$FANOUT_GROUPS" --members "$MEMBERS" --publishers "$PUBLISHERS" --rate "$RATE" --source-addresses 4 \
     --warmup "$WARMUP" --duration "$DURATION" --jsonl "$OUT/results-$g.jsonl" | tee -a "$OUT/tables.txt" || true
   # Where the engine spent its time: store commits (Cassandra logged batches) and queueing.
   curl -s "http://127.0.0.1:$ENGINE/metrics" | grep -E '^parley_store_(commit_seconds|commits_total|writes_total|queued)' \
