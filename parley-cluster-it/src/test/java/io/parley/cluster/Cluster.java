@@ -22,7 +22,6 @@ import java.util.regex.Pattern;
  * by the harness's shutdown hooks). Not thread-safe.
  */
 final class Cluster implements AutoCloseable {
-  private static final Pattern CONNECTIONS = Pattern.compile("(?m)^parley_connections (\\S+)$");
 
   private final Path dir;
   private final KafkaTestBroker kafka;
@@ -146,15 +145,20 @@ final class Cluster implements AutoCloseable {
    * header), so tests ask the gateways where their clients landed.
    */
   int gatewayConnections(int index) throws IOException, InterruptedException {
-    ForkedServer.Reply metrics = gateways[index].get("/metrics");
+    return (int) metric(gateways[index], "parley_connections");
+  }
+
+  /** The value of an unlabelled meter in a node's {@code /metrics}. */
+  static double metric(ForkedServer node, String name) throws IOException, InterruptedException {
+    ForkedServer.Reply metrics = node.get("/metrics");
     if (metrics.status() != 200) {
-      throw new IllegalStateException("gateway " + (index + 1) + " /metrics: " + metrics);
+      throw new IllegalStateException("/metrics of port " + node.port() + ": " + metrics);
     }
-    Matcher m = CONNECTIONS.matcher(metrics.body());
+    Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + " (\\S+)$").matcher(metrics.body());
     if (!m.find()) {
-      throw new IllegalStateException("no parley_connections in /metrics of gateway " + (index + 1));
+      throw new IllegalStateException("no " + name + " in /metrics of port " + node.port());
     }
-    return (int) Double.parseDouble(m.group(1));
+    return Double.parseDouble(m.group(1));
   }
 
   /** The logs of every process, for failure messages. */

@@ -108,6 +108,15 @@ class ClusterIT {
                       .containsExactly("from bob", "from alice", "from carol"));
       r.assertExactlyOnceInOrder(conv);
     }
+    // The transport's meters show the same path: the engine holds the lease and routed the
+    // events, each gateway is linked and read its deliveries.
+    assertThat(Cluster.metric(cluster.engine(), "parley_cluster_engine_lease_held")).isEqualTo(1);
+    assertThat(Cluster.metric(cluster.engine(), "parley_cluster_routed_records_total")).isPositive();
+    for (int g = 0; g < 2; g++) {
+      assertThat(Cluster.metric(cluster.gateway(g), "parley_cluster_link_up")).isEqualTo(1);
+      assertThat(Cluster.metric(cluster.gateway(g), "parley_cluster_delivery_records_read_total"))
+          .isPositive();
+    }
   }
 
   @Test

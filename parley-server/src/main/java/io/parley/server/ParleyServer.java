@@ -149,24 +149,24 @@ public final class ParleyServer implements AutoCloseable {
       // durable marks it polls.
       EventBus bus;
       InterestRegistry interests = LocalInterestRegistry.INSTANCE;
+      KafkaRoutingBus routing = null;
+      KafkaDeliveryBus deliveries = null;
+      KafkaInterestRegistry interestRegistry = null;
       if (kafka != null && engineRole) {
-        bus = KafkaRoutingBus.start(kafka, RoutingSettings.DEFAULTS);
+        routing = KafkaRoutingBus.start(kafka, RoutingSettings.DEFAULTS);
+        bus = routing;
+        started.push(bus);
       } else if (kafka != null && cluster.runs(ParleyConfig.Role.GATEWAY)) {
-        KafkaDeliveryBus deliveries = KafkaDeliveryBus.start(kafka);
+        deliveries = KafkaDeliveryBus.start(kafka);
         bus = deliveries;
         started.push(bus);
-        KafkaInterestRegistry registry =
-            KafkaInterestRegistry.start(kafka, RoutingSettings.DEFAULTS, deliveries);
-        interests = registry;
-        readiness.put("cluster_link", registry::isLinked);
+        interestRegistry = KafkaInterestRegistry.start(kafka, RoutingSettings.DEFAULTS, deliveries);
+        started.push(interestRegistry);
+        interests = interestRegistry;
+        readiness.put("cluster_link", interestRegistry::isLinked);
       } else {
         bus = new LocalEventBus();
-      }
-      if (!started.contains(bus)) {
         started.push(bus);
-      }
-      if (interests instanceof AutoCloseable closeable) {
-        started.push(closeable);
       }
 
       EngineModule engine = null;
@@ -201,6 +201,7 @@ public final class ParleyServer implements AutoCloseable {
                 () -> stopFencedEngine(self));
         started.push(commands);
         readiness.put("engine_lease", commands::isReady);
+        ServerMetrics.bindEngineTransport(metrics, commands, routing);
       }
 
       JwtTokenVerifier verifier = JwtTokenVerifier.create(config.auth());
@@ -228,6 +229,9 @@ public final class ParleyServer implements AutoCloseable {
         RemoteEngine remote = RemoteEngine.start(kafka);
         started.push(remote);
         services = remote.services(verifier);
+        if (deliveries != null) {
+          ServerMetrics.bindGatewayTransport(metrics, remote, deliveries, interestRegistry);
+        }
         channels = new RemoteChannelDirectory(services.conversations());
       }
 

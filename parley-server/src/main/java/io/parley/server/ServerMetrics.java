@@ -10,13 +10,19 @@ import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.parley.server.bus.kafka.CommandServer;
+import io.parley.server.bus.kafka.KafkaDeliveryBus;
+import io.parley.server.bus.kafka.KafkaInterestRegistry;
+import io.parley.server.bus.kafka.KafkaRoutingBus;
+import io.parley.server.bus.kafka.RemoteEngine;
 import io.parley.server.store.CommitStats;
 import io.parley.server.core.ProcessStats;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Registers process-wide meters that belong to no single module: JVM and process metrics, and the
- * store engine's commit statistics (the store itself does not depend on Micrometer).
+ * Registers process-wide meters that belong to no single module: JVM and process metrics, the
+ * store engine's commit statistics and the cluster transport's gauges (neither the store nor
+ * {@code bus.kafka} depends on Micrometer).
  */
 final class ServerMetrics {
   private ServerMetrics() {}
@@ -65,6 +71,39 @@ final class ServerMetrics {
         .register(registry);
     Gauge.builder("parley_store_healthy", store, s -> s.isHealthy() ? 1 : 0)
         .description("1 when the store accepts writes")
+        .register(registry);
+  }
+
+  /** The engine side of the cluster transport: calls being served, the lease, routed records. */
+  static void bindEngineTransport(
+      MeterRegistry registry, CommandServer commands, KafkaRoutingBus routing) {
+    Gauge.builder("parley_cluster_engine_calls_in_flight", commands, CommandServer::inFlight)
+        .description("Gateway calls this engine has taken from Kafka and not answered yet")
+        .register(registry);
+    Gauge.builder("parley_cluster_engine_lease_held", commands, c -> c.isReady() ? 1 : 0)
+        .description("1 while this engine holds the engine lease and takes commands")
+        .register(registry);
+    FunctionCounter.builder(
+            "parley_cluster_routed_records", routing, KafkaRoutingBus::routedRecords)
+        .description("Bus messages written to gateways' deliveries topics, one per gateway reached")
+        .register(registry);
+  }
+
+  /** The gateway side of the cluster transport: calls waiting for the engine, records read. */
+  static void bindGatewayTransport(
+      MeterRegistry registry,
+      RemoteEngine remote,
+      KafkaDeliveryBus deliveries,
+      KafkaInterestRegistry interests) {
+    Gauge.builder("parley_cluster_pending_calls", remote, RemoteEngine::pendingCalls)
+        .description("Calls sent to the engine that have no answer yet")
+        .register(registry);
+    FunctionCounter.builder(
+            "parley_cluster_delivery_records_read", deliveries, KafkaDeliveryBus::recordsRead)
+        .description("Records this gateway read from its deliveries topic")
+        .register(registry);
+    Gauge.builder("parley_cluster_link_up", interests, i -> i.isLinked() ? 1 : 0)
+        .description("1 while this gateway's heartbeats reach Kafka (its readiness check)")
         .register(registry);
   }
 }
