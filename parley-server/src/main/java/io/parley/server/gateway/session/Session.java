@@ -510,12 +510,7 @@ public final class Session {
       return;
     }
     if (err != null) {
-      ctx.registry().unregister(this);
-      live.close();
-      userId = "";
-      deviceId = "";
-      caller = null;
-      authenticationFailed(requestId, err);
+      abandonAuthentication(requestId, err);
       return;
     }
     ctx.registry().subscribeChannels(this, channelIds);
@@ -530,17 +525,22 @@ public final class Session {
     }
   }
 
+  /** Undoes the registration of an authentication that failed after it, then answers the error. */
+  private void abandonAuthentication(long requestId, Throwable err) {
+    ctx.registry().unregister(this);
+    live.close();
+    userId = "";
+    deviceId = "";
+    caller = null;
+    authenticationFailed(requestId, err);
+  }
+
   private void interestInForce(long requestId, boolean syncFirst, Throwable err) {
     if (state == State.CLOSING) {
       return;
     }
     if (err != null) {
-      ctx.registry().unregister(this);
-      live.close();
-      userId = "";
-      deviceId = "";
-      caller = null;
-      authenticationFailed(requestId, err);
+      abandonAuthentication(requestId, err);
       return;
     }
     state = State.AUTHENTICATED;

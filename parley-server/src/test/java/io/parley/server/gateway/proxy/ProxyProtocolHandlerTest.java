@@ -78,16 +78,7 @@ class ProxyProtocolHandlerTest {
       @ForAll @Size(max = 200) byte[] payload,
       @ForAll @IntRange(min = 1, max = 40) int chunk)
       throws UnknownHostException {
-    boolean v6 = ip.indexOf(':') >= 0;
-    HAProxyMessage header =
-        new HAProxyMessage(
-            version,
-            HAProxyCommand.PROXY,
-            v6 ? HAProxyProxiedProtocol.TCP6 : HAProxyProxiedProtocol.TCP4,
-            ip,
-            v6 ? "::1" : "127.0.0.1",
-            port,
-            8080);
+    HAProxyMessage header = ProxiedClient.proxied(version, ip, port);
     EmbeddedChannel ch = channel();
     feed(ch, concat(encode(header), payload), chunk);
     ch.checkException();
