@@ -53,6 +53,9 @@ public final class KafkaInterestRegistry implements InterestRegistry, AutoClosea
   private final String topic;
   private final KafkaProducer<byte[], byte[]> producer;
   private final ScheduledExecutorService timer;
+  // Declarations come from sessions on Netty event loops; KafkaProducer.send may block (metadata,
+  // full buffer) for up to max.block.ms, so records are handed to this thread, in order.
+  private final java.util.concurrent.ExecutorService sender;
   private final Map<Interest, Declaration> declared = new HashMap<>();
   private final Map<Long, Declaration> pending = new HashMap<>();
   private final List<Runnable> evictionListeners = new CopyOnWriteArrayList<>();
@@ -83,6 +86,13 @@ public final class KafkaInterestRegistry implements InterestRegistry, AutoClosea
         Executors.newSingleThreadScheduledExecutor(
             r -> {
               Thread t = new Thread(r, "parley-interest-registry");
+              t.setDaemon(true);
+              return t;
+            });
+    this.sender =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "parley-interest-sender");
               t.setDaemon(true);
               return t;
             });
@@ -195,15 +205,33 @@ public final class KafkaInterestRegistry implements InterestRegistry, AutoClosea
     }
     byte[] key = RoutingTopics.key(settings.nodeId(), kind(interest.kind()), interest.id());
     byte[] value = d == null ? null : RoutingTopics.value(d.correlationId, System.currentTimeMillis());
-    producer.send(
-        new ProducerRecord<>(topic, 0, key, value),
-        (md, err) -> {
-          if (err != null && d != null) {
-            fail(d, err);
-          } else if (err != null) {
-            log.warn("withdrawing interest {} failed: {}", interest, err.toString());
-          }
-        });
+    ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, 0, key, value);
+    try {
+      sender.execute(
+          () -> {
+            try {
+              producer.send(
+                  record,
+                  (md, err) -> {
+                    if (err != null) {
+                      sendFailed(interest, d, err);
+                    }
+                  });
+            } catch (RuntimeException e) {
+              sendFailed(interest, d, e);
+            }
+          });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      sendFailed(interest, d, e);
+    }
+  }
+
+  private void sendFailed(Interest interest, Declaration d, Throwable err) {
+    if (d != null) {
+      fail(d, err);
+    } else {
+      log.warn("withdrawing interest {} failed: {}", interest, err.toString());
+    }
   }
 
   private synchronized void acknowledged(RouteInterestAck ack) {
@@ -309,6 +337,16 @@ public final class KafkaInterestRegistry implements InterestRegistry, AutoClosea
       closed = true;
     }
     timer.shutdownNow();
+    // The withdrawals above are queued on the sender: let them go out before the last record.
+    sender.shutdown();
+    try {
+      if (!sender.awaitTermination(5, TimeUnit.SECONDS)) {
+        sender.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      sender.shutdownNow();
+    }
     try {
       producer.send(
           new ProducerRecord<>(
@@ -339,6 +377,7 @@ public final class KafkaInterestRegistry implements InterestRegistry, AutoClosea
       closed = true;
     }
     timer.shutdownNow();
+    sender.shutdownNow();
     producer.close(Duration.ZERO);
   }
 }
