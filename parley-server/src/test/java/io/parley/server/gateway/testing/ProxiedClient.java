@@ -190,14 +190,47 @@ public final class ProxiedClient implements AutoCloseable {
     channel.close().awaitUninterruptibly(WAIT_SECONDS, TimeUnit.SECONDS);
   }
 
-  /** Hands each HTTP reply to the waiting request; after a 101 it drops the HTTP codec. */
+  /**
+   * Hands each HTTP reply to the waiting request; after a 101 it drops the HTTP codec. The server
+   * may answer (and close) before a request is written — e.g. a 400 for a PROXY header on a
+   * listener that does not expect one — so an unclaimed reply or the closure is kept for the next
+   * request instead of being lost, which would leave that request waiting until its timeout.
+   */
   private static final class Replies extends ChannelInboundHandlerAdapter {
-    private volatile CompletableFuture<Reply> pending = new CompletableFuture<>();
+    private CompletableFuture<Reply> pending;
+    private Reply unclaimed;
+    private Throwable closedBy;
 
-    CompletableFuture<Reply> expect() {
-      CompletableFuture<Reply> f = new CompletableFuture<>();
-      pending = f;
-      return f;
+    synchronized CompletableFuture<Reply> expect() {
+      if (unclaimed != null) {
+        Reply early = unclaimed;
+        unclaimed = null;
+        return CompletableFuture.completedFuture(early);
+      }
+      if (closedBy != null) {
+        return CompletableFuture.failedFuture(closedBy);
+      }
+      pending = new CompletableFuture<>();
+      return pending;
+    }
+
+    private synchronized void reply(Reply reply) {
+      if (pending != null) {
+        pending.complete(reply);
+        pending = null;
+      } else if (unclaimed == null) {
+        unclaimed = reply;
+      }
+    }
+
+    private synchronized void fail(Throwable cause) {
+      if (closedBy == null) {
+        closedBy = cause;
+      }
+      if (pending != null) {
+        pending.completeExceptionally(cause);
+        pending = null;
+      }
     }
 
     @Override
@@ -205,7 +238,7 @@ public final class ProxiedClient implements AutoCloseable {
       try {
         if (msg instanceof FullHttpResponse res) {
           int status = res.status().code();
-          pending.complete(new Reply(status, res.content().toString(StandardCharsets.UTF_8)));
+          reply(new Reply(status, res.content().toString(StandardCharsets.UTF_8)));
           if (status == 101) {
             // WebSocket frames follow: this client never reads them, so keep them away from HTTP.
             ctx.pipeline().remove("aggregator");
@@ -221,12 +254,12 @@ public final class ProxiedClient implements AutoCloseable {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-      pending.completeExceptionally(new ClosedChannelException());
+      fail(new ClosedChannelException());
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      pending.completeExceptionally(cause);
+      fail(cause);
       ctx.close();
     }
   }
