@@ -1,5 +1,6 @@
 package io.parley.server;
 
+import io.parley.server.core.DaemonThreads;
 import io.parley.server.core.Ids;
 import io.parley.server.store.MemberRecord;
 import io.parley.server.store.ParleyStore;
@@ -25,11 +26,7 @@ final class ChannelDirectory implements Function<String, CompletableFuture<List<
     this.executor =
         Executors.newFixedThreadPool(
             2,
-            r -> {
-              Thread t = new Thread(r, "parley-channel-directory");
-              t.setDaemon(true);
-              return t;
-            });
+            DaemonThreads.named("parley-channel-directory"));
   }
 
   @Override

@@ -31,6 +31,7 @@ import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
 import io.parley.protocol.v1.ErrorCode;
 import io.parley.server.config.ParleyConfig;
+import io.parley.server.core.DaemonThreads;
 import io.parley.server.core.ParleyException;
 import java.io.Closeable;
 import java.io.IOException;
@@ -51,10 +52,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -158,7 +157,7 @@ public final class JwtTokenVerifier implements TokenVerifier, AutoCloseable {
     this.refreshExecutor =
         auth.jwksUrls().isEmpty()
             ? null
-            : Executors.newSingleThreadExecutor(daemonThreads("parley-jwks-refresh-"));
+            : Executors.newSingleThreadExecutor(DaemonThreads.numbered("parley-jwks-refresh-"));
     List<RemoteKeys> remotes = new ArrayList<>();
     for (String url : auth.jwksUrls()) {
       remotes.add(new RemoteKeys(url, jwkSource(parseUrl(url), jwksOptions, refreshExecutor)));
@@ -171,7 +170,7 @@ public final class JwtTokenVerifier implements TokenVerifier, AutoCloseable {
             0L,
             TimeUnit.MILLISECONDS,
             new ArrayBlockingQueue<>(QUEUE_CAPACITY),
-            daemonThreads("parley-auth-"),
+            DaemonThreads.numbered("parley-auth-"),
             new ThreadPoolExecutor.AbortPolicy());
   }
 
@@ -447,14 +446,6 @@ public final class JwtTokenVerifier implements TokenVerifier, AutoCloseable {
     return text.length() > 64 ? sb + "..." : sb.toString();
   }
 
-  private static ThreadFactory daemonThreads(String prefix) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, prefix + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
-  }
 
   /** One verification: completes its future with the result or the typed failure. */
   private final class VerifyTask implements Runnable {

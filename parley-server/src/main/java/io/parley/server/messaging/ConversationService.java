@@ -17,6 +17,7 @@ import io.parley.protocol.v1.RemoveMember;
 import io.parley.protocol.v1.SetMemberRole;
 import io.parley.protocol.v1.UpdateConversation;
 import io.parley.server.core.Caller;
+import io.parley.server.core.Ids;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -29,9 +30,29 @@ import java.util.concurrent.CompletableFuture;
 public interface ConversationService {
   CompletableFuture<ConversationResult> openDirect(Caller caller, OpenDirect request);
 
-  CompletableFuture<ConversationResult> createGroup(Caller caller, CreateGroup request);
+  /** Creates a group with a new id. */
+  default CompletableFuture<ConversationResult> createGroup(Caller caller, CreateGroup request) {
+    return createGroup(caller, Ids.timeOrdered(Ids.GROUP_PREFIX), request);
+  }
 
-  CompletableFuture<ConversationResult> createChannel(Caller caller, CreateChannel request);
+  /**
+   * Creates a group with an id chosen before the call ({@link Ids#timeOrdered} with {@link
+   * Ids#GROUP_PREFIX}). Running the same call again returns the group the first run created
+   * ({@code created = false}) instead of creating a second one, which is what makes a cluster
+   * command that an engine re-runs after a crash harmless (commands are at-least-once).
+   */
+  CompletableFuture<ConversationResult> createGroup(
+      Caller caller, String conversationId, CreateGroup request);
+
+  /** Creates a channel with a new id. */
+  default CompletableFuture<ConversationResult> createChannel(
+      Caller caller, CreateChannel request) {
+    return createChannel(caller, Ids.timeOrdered(Ids.CHANNEL_PREFIX), request);
+  }
+
+  /** Creates a channel with an id chosen before the call; repeatable like {@link #createGroup}. */
+  CompletableFuture<ConversationResult> createChannel(
+      Caller caller, String conversationId, CreateChannel request);
 
   CompletableFuture<ConversationResult> getConversation(Caller caller, GetConversation request);
 

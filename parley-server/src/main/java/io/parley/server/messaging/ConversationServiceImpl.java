@@ -43,6 +43,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -125,10 +126,12 @@ public final class ConversationServiceImpl implements ConversationService {
   }
 
   @Override
-  public CompletableFuture<ConversationResult> createGroup(Caller caller, CreateGroup request) {
+  public CompletableFuture<ConversationResult> createGroup(
+      Caller caller, String conversationId, CreateGroup request) {
     return EngineFailures.guard(
         () -> {
           String me = Access.requireUser(caller);
+          String id = requireNewId(conversationId, Ids.GROUP_PREFIX);
           ConversationMetadata md = MetadataRules.validate(request.getMetadata());
           Set<String> others = new LinkedHashSet<>();
           for (String m : request.getMemberIdsList()) {
@@ -146,61 +149,93 @@ public final class ConversationServiceImpl implements ConversationService {
           List<String> everyone = new ArrayList<>();
           everyone.add(me);
           everyone.addAll(others);
-          String id = Ids.timeOrdered(Ids.GROUP_PREFIX);
-          return ctx.read(
-                  () -> {
-                    UserChecks.requireActive(ctx.store(), everyone);
-                    MembershipLimits.requireRoom(ctx.store(), everyone, me, maxConversations());
-                    return null;
-                  })
-              .thenCompose(
-                  ignored ->
-                      ctx.sequencer()
-                          .submit(
-                              id,
-                              lane -> {
-                                StateChange ch = newConversation(lane, id);
-                                create(ch, caller, id, ConversationKind.CONVERSATION_KIND_GROUP,
-                                    md, false, visibility);
-                                join(ch, caller, me, Role.ROLE_OWNER, true);
-                                for (String m : others) {
-                                  join(ch, caller, m, Role.ROLE_MEMBER, true);
-                                }
-                                return ctx.commitAndPublish(lane, ch).thenApply(v -> true);
-                              }))
-              .thenApplyAsync(created -> result(id, me, created), ctx.reads());
+          return createOnce(
+              caller,
+              id,
+              ConversationKind.CONVERSATION_KIND_GROUP,
+              everyone,
+              ch -> {
+                create(ch, caller, id, ConversationKind.CONVERSATION_KIND_GROUP, md, false,
+                    visibility);
+                join(ch, caller, me, Role.ROLE_OWNER, true);
+                for (String m : others) {
+                  join(ch, caller, m, Role.ROLE_MEMBER, true);
+                }
+              });
         });
   }
 
   @Override
   public CompletableFuture<ConversationResult> createChannel(
-      Caller caller, CreateChannel request) {
+      Caller caller, String conversationId, CreateChannel request) {
     return EngineFailures.guard(
         () -> {
           String me = Access.requireUser(caller);
+          String id = requireNewId(conversationId, Ids.CHANNEL_PREFIX);
           ConversationMetadata md = MetadataRules.validate(request.getMetadata());
-          String id = Ids.timeOrdered(Ids.CHANNEL_PREFIX);
-          return ctx.read(
-                  () -> {
-                    UserChecks.requireActive(ctx.store(), List.of(me));
-                    MembershipLimits.requireRoom(ctx.store(), List.of(me), me, maxConversations());
-                    return null;
-                  })
-              .thenCompose(
-                  ignored ->
-                      ctx.sequencer()
-                          .submit(
-                              id,
-                              lane -> {
-                                StateChange ch = newConversation(lane, id);
-                                create(ch, caller, id, ConversationKind.CONVERSATION_KIND_CHANNEL,
-                                    md, request.getPublic(),
-                                    ReceiptVisibility.RECEIPT_VISIBILITY_NONE);
-                                join(ch, caller, me, Role.ROLE_OWNER, true);
-                                return ctx.commitAndPublish(lane, ch).thenApply(v -> true);
-                              }))
-              .thenApplyAsync(created -> result(id, me, created), ctx.reads());
+          return createOnce(
+              caller,
+              id,
+              ConversationKind.CONVERSATION_KIND_CHANNEL,
+              List.of(me),
+              ch -> {
+                create(ch, caller, id, ConversationKind.CONVERSATION_KIND_CHANNEL, md,
+                    request.getPublic(), ReceiptVisibility.RECEIPT_VISIBILITY_NONE);
+                join(ch, caller, me, Role.ROLE_OWNER, true);
+              });
         });
+  }
+
+  /**
+   * Creates conversation {@code id} with the events {@code build} appends, unless a previous run
+   * of the same call already did: then the caller gets that conversation back with {@code created
+   * = false}. The existence check comes before the limit checks, because the first run itself
+   * counts toward the caller's conversations.
+   */
+  private CompletableFuture<ConversationResult> createOnce(
+      Caller caller,
+      String id,
+      ConversationKind kind,
+      List<String> members,
+      Consumer<StateChange> build) {
+    String me = caller.userId();
+    return ctx.read(
+            () -> {
+              if (ctx.store().conversation(id).isEmpty()) {
+                UserChecks.requireActive(ctx.store(), members);
+                MembershipLimits.requireRoom(ctx.store(), members, me, maxConversations());
+              }
+              return null;
+            })
+        .thenCompose(
+            ignored ->
+                ctx.sequencer()
+                    .submit(
+                        id,
+                        lane -> {
+                          ConversationState s = lane.state(id);
+                          if (s.exists()) {
+                            // A repeated call: only the conversation its first run created.
+                            Access.requireVisible(s, caller);
+                            if (s.head().kind() != kind) {
+                              throw Access.conversationNotFound();
+                            }
+                            return CompletableFuture.completedFuture(false);
+                          }
+                          StateChange ch = s.change(ctx.clock());
+                          build.accept(ch);
+                          return ctx.commitAndPublish(lane, ch).thenApply(v -> true);
+                        }))
+        .thenApplyAsync(created -> result(id, me, created), ctx.reads());
+  }
+
+  /** A new conversation's id as the caller chose it: the kind's prefix, then a valid id. */
+  private static String requireNewId(String id, String prefix) {
+    Validation.requireId("conversation_id", id);
+    if (!id.startsWith(prefix) || id.length() == prefix.length()) {
+      throw ParleyException.badRequest("conversation_id must start with " + prefix);
+    }
+    return id;
   }
 
   @Override
@@ -529,14 +564,6 @@ public final class ConversationServiceImpl implements ConversationService {
   }
 
   // ---- helpers (lane thread unless noted) ----
-
-  private StateChange newConversation(LaneContext lane, String id) {
-    ConversationState s = lane.state(id);
-    if (s.exists()) {
-      throw new IllegalStateException("generated conversation id already exists: " + id);
-    }
-    return s.change(ctx.clock());
-  }
 
   private static void create(
       StateChange ch,

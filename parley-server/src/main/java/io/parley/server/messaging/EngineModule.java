@@ -2,6 +2,7 @@ package io.parley.server.messaging;
 
 import io.parley.server.bus.EventBus;
 import io.parley.server.config.ParleyConfig;
+import io.parley.server.core.DaemonThreads;
 import io.parley.server.delivery.DeliveryService;
 import io.parley.server.delivery.DeliveryServiceImpl;
 import io.parley.server.presence.PresenceService;
@@ -15,7 +16,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -107,18 +107,13 @@ public record EngineModule(
   }
 
   private static ExecutorService readExecutor(int threads) {
-    AtomicInteger n = new AtomicInteger();
     return new ThreadPoolExecutor(
         threads,
         threads,
         0,
         TimeUnit.MILLISECONDS,
         new LinkedBlockingQueue<>(),
-        r -> {
-          Thread t = new Thread(r, "parley-read-" + n.incrementAndGet());
-          t.setDaemon(true);
-          return t;
-        });
+        DaemonThreads.numbered("parley-read-"));
   }
 
   /** Stops the engine gracefully (see the type's documentation). */

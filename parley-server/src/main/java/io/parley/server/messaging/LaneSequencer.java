@@ -1,6 +1,7 @@
 package io.parley.server.messaging;
 
 import io.parley.protocol.v1.ErrorCode;
+import io.parley.server.core.DaemonThreads;
 import io.parley.server.core.ParleyException;
 import io.parley.server.store.ParleyStore;
 import io.parley.server.store.StoreWrite;
@@ -163,11 +164,7 @@ public final class LaneSequencer implements Sequencer {
               0,
               TimeUnit.MILLISECONDS,
               new LinkedBlockingQueue<>(),
-              r -> {
-                Thread t = new Thread(r, "parley-lane-" + index);
-                t.setDaemon(true);
-                return t;
-              });
+              DaemonThreads.named("parley-lane-" + index));
       // Commit callbacks must never be lost: if the lane was stopped (close timed out), they run
       // on the completing thread, where nothing else touches the lane's state any more.
       this.callbacks =

@@ -3,6 +3,7 @@ package io.parley.server.notify;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.parley.server.bus.EventBus;
 import io.parley.server.config.ParleyConfig;
+import io.parley.server.core.DaemonThreads;
 import io.parley.server.messaging.BeforeSendHook;
 import io.parley.server.notify.push.ApnsPushProvider;
 import io.parley.server.notify.push.FcmPushProvider;
@@ -77,11 +78,7 @@ public final class NotifyModule {
       boolean deliver) {
     ScheduledExecutorService executor =
         Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "parley-notify");
-              t.setDaemon(true);
-              return t;
-            });
+            DaemonThreads.named("parley-notify"));
     // The JDK client: HTTP/1.1 and HTTP/2, async, no extra dependency. Redirects are not
     // followed, so a webhook cannot be bounced to another host.
     HttpClient http =

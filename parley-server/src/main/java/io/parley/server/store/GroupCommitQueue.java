@@ -1,5 +1,6 @@
 package io.parley.server.store;
 
+import io.parley.server.core.DaemonThreads;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -104,9 +105,8 @@ public final class GroupCommitQueue<W> {
     this.maxBatchWrites = maxBatchWrites;
     this.slots = new Semaphore(queueCapacity);
     this.onTerminate = Objects.requireNonNull(onTerminate, "onTerminate");
-    this.thread = new Thread(this::run, threadName);
     // Daemon so that a forgotten close() cannot keep the JVM alive; close() drains the queue.
-    this.thread.setDaemon(true);
+    this.thread = DaemonThreads.thread(this::run, threadName);
   }
 
   public void start() {

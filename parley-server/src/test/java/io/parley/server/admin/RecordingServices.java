@@ -274,13 +274,14 @@ final class RecordingServices {
     }
 
     @Override
-    public CompletableFuture<ConversationResult> createGroup(Caller caller, CreateGroup request) {
+    public CompletableFuture<ConversationResult> createGroup(
+        Caller caller, String conversationId, CreateGroup request) {
       return answer("createGroup", caller, request, result());
     }
 
     @Override
     public CompletableFuture<ConversationResult> createChannel(
-        Caller caller, CreateChannel request) {
+        Caller caller, String conversationId, CreateChannel request) {
       return answer("createChannel", caller, request, result());
     }
 

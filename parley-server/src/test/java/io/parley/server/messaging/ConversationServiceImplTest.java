@@ -81,6 +81,51 @@ class ConversationServiceImplTest {
   }
 
   @Test
+  void aCreateRunTwiceWithItsChosenIdCreatesTheConversationOnce() {
+    // What an engine does when it re-runs a cluster command after a crash.
+    String groupId = Ids.timeOrdered(Ids.GROUP_PREFIX);
+    CreateGroup create =
+        CreateGroup.newBuilder()
+            .setMetadata(ConversationMetadata.newBuilder().setTitle("trip"))
+            .addMemberIds("bob")
+            .build();
+    ConversationResult first = await(conversations.createGroup(user("alice"), groupId, create));
+    ConversationResult again = await(conversations.createGroup(user("alice"), groupId, create));
+
+    assertThat(first.getCreated()).isTrue();
+    assertThat(again.getCreated()).isFalse();
+    assertThat(again.getConversation().getId()).isEqualTo(groupId);
+    assertThat(again.getConversation().getMetadata().getTitle()).isEqualTo("trip");
+    assertThat(fx.log(groupId)).as("created and two joins, once").hasSize(3);
+    assertThat(fx.store().userConversations("alice", "", 10)).hasSize(1);
+
+    String channelId = Ids.timeOrdered(Ids.CHANNEL_PREFIX);
+    CreateChannel channel = CreateChannel.newBuilder().setPublic(true).build();
+    assertThat(await(conversations.createChannel(user("bob"), channelId, channel)).getCreated())
+        .isTrue();
+    assertThat(await(conversations.createChannel(user("bob"), channelId, channel)).getCreated())
+        .isFalse();
+    assertThat(fx.log(channelId)).hasSize(2);
+  }
+
+  @Test
+  void aChosenIdMustBeNewForAnyoneElseAndCarryItsKindsPrefix() {
+    String groupId = Ids.timeOrdered(Ids.GROUP_PREFIX);
+    await(conversations.createGroup(user("alice"), groupId, CreateGroup.getDefaultInstance()));
+
+    assertThat(code(conversations.createGroup(user("carol"), groupId, CreateGroup.getDefaultInstance())))
+        .as("someone else's group is neither returned nor revealed")
+        .isEqualTo(ErrorCode.NOT_FOUND);
+    assertThat(fx.store().userConversations("carol", "", 10)).isEmpty();
+    assertThat(code(conversations.createChannel(user("alice"), groupId, CreateChannel.getDefaultInstance())))
+        .as("a group's id for a channel")
+        .isEqualTo(ErrorCode.BAD_REQUEST);
+    assertThat(code(conversations.createGroup(user("alice"), Ids.GROUP_PREFIX, CreateGroup.getDefaultInstance())))
+        .as("a prefix alone")
+        .isEqualTo(ErrorCode.BAD_REQUEST);
+  }
+
+  @Test
   void openingDirectTwiceReturnsSameConversationCreatedOnlyOnce() {
     ConversationResult first =
         await(conversations.openDirect(user("alice"), OpenDirect.newBuilder().setUserId("bob").build()));

@@ -2,6 +2,7 @@ package io.parley.server.bus.kafka;
 
 import com.google.protobuf.Message;
 import io.parley.protocol.cluster.v1.RpcReply;
+import io.parley.server.core.DaemonThreads;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Collection;
@@ -48,9 +49,9 @@ import org.slf4j.LoggerFactory;
  * engine crash, with these effects: {@code edit}, {@code delete}, {@code addReaction}, {@code
  * removeReaction}, {@code updateConversation}, {@code setMemberRole}, {@code addMembers}, {@code
  * removeMember}, {@code leave}, {@code joinChannel} can append a second event (or fail the second
- * time with a typed error the gateway no longer waits for); {@code createGroup} and {@code
- * createChannel} can create a second conversation; {@code openDirect} returns the same
- * conversation; receipts, profile updates, mutes, push-target registration, user upsert and
+ * time with a typed error the gateway no longer waits for); {@code createGroup}, {@code
+ * createChannel} (the gateway chose the new id before sending) and {@code openDirect} return the
+ * conversation the first run created; receipts, profile updates, mutes, push-target registration, user upsert and
  * (de)activation are idempotent writes; typing and presence changes are re-announced. Calls whose
  * deadline ({@code RpcCall.deadline_ms}, compared with this engine's clock: keep clocks in sync)
  * has passed are skipped without running, since the gateway has answered {@code UNAVAILABLE}
@@ -113,13 +114,8 @@ public final class CommandServer implements AutoCloseable {
     this.producer = producer;
     this.replySender =
         Executors.newSingleThreadExecutor(
-            r -> {
-              Thread t = new Thread(r, "parley-rpc-reply");
-              t.setDaemon(true);
-              return t;
-            });
-    this.loop = new Thread(this::run, "parley-command-server");
-    this.loop.setDaemon(true);
+            DaemonThreads.named("parley-rpc-reply"));
+    this.loop = DaemonThreads.thread(this::run, "parley-command-server");
   }
 
   /** The consumer group all engines share, {@code <prefix>engines}. */

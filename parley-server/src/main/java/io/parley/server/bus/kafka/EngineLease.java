@@ -1,5 +1,6 @@
 package io.parley.server.bus.kafka;
 
+import io.parley.server.core.DaemonThreads;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
@@ -65,8 +66,7 @@ public final class EngineLease implements AutoCloseable {
     this.topic = topic;
     this.nodeId = nodeId;
     this.onLost = onLost;
-    this.heartbeat = new Thread(this::beat, "parley-engine-lease");
-    this.heartbeat.setDaemon(true);
+    this.heartbeat = DaemonThreads.thread(this::beat, "parley-engine-lease");
   }
 
   /** The lease topic and transactional id, {@code <prefix>engine-lease}. */

@@ -5,6 +5,7 @@ import io.parley.protocol.cluster.v1.RouteInterestAck;
 import io.parley.server.bus.BusMessage;
 import io.parley.server.bus.EventBus;
 import io.parley.server.bus.local.LocalEventBus;
+import io.parley.server.core.DaemonThreads;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -58,8 +59,7 @@ public final class KafkaDeliveryBus implements EventBus {
     // resolves the end now, before any declaration: nothing routed to us can be skipped.
     consumer.seekToEnd(List.of(tp));
     consumer.position(tp, Duration.ofSeconds(30));
-    this.reader = new Thread(this::read, "parley-deliveries-reader");
-    this.reader.setDaemon(true);
+    this.reader = DaemonThreads.thread(this::read, "parley-deliveries-reader");
   }
 
   /**

@@ -3,6 +3,7 @@ package io.parley.server.bus.kafka;
 import io.parley.protocol.cluster.v1.InterestKind;
 import io.parley.protocol.cluster.v1.RouteInterestAck;
 import io.parley.protocol.v1.ErrorCode;
+import io.parley.server.core.DaemonThreads;
 import io.parley.server.core.ParleyException;
 import io.parley.server.gateway.live.InterestRegistry;
 import java.time.Duration;
@@ -84,18 +85,10 @@ public final class KafkaInterestRegistry implements InterestRegistry, AutoClosea
     this.producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
     this.timer =
         Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "parley-interest-registry");
-              t.setDaemon(true);
-              return t;
-            });
+            DaemonThreads.named("parley-interest-registry"));
     this.sender =
         Executors.newSingleThreadExecutor(
-            r -> {
-              Thread t = new Thread(r, "parley-interest-sender");
-              t.setDaemon(true);
-              return t;
-            });
+            DaemonThreads.named("parley-interest-sender"));
   }
 
   /**

@@ -9,6 +9,7 @@ import io.parley.protocol.cluster.v1.RouteInterestAck;
 import io.parley.server.bus.BusMessage;
 import io.parley.server.bus.EventBus;
 import io.parley.server.bus.local.LocalEventBus;
+import io.parley.server.core.DaemonThreads;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -92,13 +93,8 @@ public final class KafkaRoutingBus implements EventBus {
             new ByteArrayDeserializer());
     this.timer =
         Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "parley-routing-liveness");
-              t.setDaemon(true);
-              return t;
-            });
-    this.reader = new Thread(this::readInterest, "parley-routing-interest-reader");
-    this.reader.setDaemon(true);
+            DaemonThreads.named("parley-routing-liveness"));
+    this.reader = DaemonThreads.thread(this::readInterest, "parley-routing-interest-reader");
   }
 
   /**

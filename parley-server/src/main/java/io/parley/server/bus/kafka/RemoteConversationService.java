@@ -1,5 +1,7 @@
 package io.parley.server.bus.kafka;
 
+import io.parley.protocol.cluster.v1.CreateChannelArgs;
+import io.parley.protocol.cluster.v1.CreateGroupArgs;
 import io.parley.protocol.v1.Ack;
 import io.parley.protocol.v1.AddMembers;
 import io.parley.protocol.v1.ConversationList;
@@ -35,13 +37,24 @@ public final class RemoteConversationService implements ConversationService {
   }
 
   @Override
-  public CompletableFuture<ConversationResult> createGroup(Caller caller, CreateGroup request) {
-    return rpc.call(RpcMethods.CREATE_GROUP, caller, request);
+  public CompletableFuture<ConversationResult> createGroup(
+      Caller caller, String conversationId, CreateGroup request) {
+    return rpc.call(
+        RpcMethods.CREATE_GROUP,
+        caller,
+        CreateGroupArgs.newBuilder().setConversationId(conversationId).setRequest(request).build());
   }
 
   @Override
-  public CompletableFuture<ConversationResult> createChannel(Caller caller, CreateChannel request) {
-    return rpc.call(RpcMethods.CREATE_CHANNEL, caller, request);
+  public CompletableFuture<ConversationResult> createChannel(
+      Caller caller, String conversationId, CreateChannel request) {
+    return rpc.call(
+        RpcMethods.CREATE_CHANNEL,
+        caller,
+        CreateChannelArgs.newBuilder()
+            .setConversationId(conversationId)
+            .setRequest(request)
+            .build());
   }
 
   @Override

@@ -7,6 +7,7 @@ import io.parley.protocol.cluster.v1.RpcReply;
 import io.parley.protocol.v1.ErrorCode;
 import io.parley.server.auth.TokenVerifier;
 import io.parley.server.core.Caller;
+import io.parley.server.core.DaemonThreads;
 import io.parley.server.core.ParleyException;
 import io.parley.server.gateway.GatewayServices;
 import java.security.SecureRandom;
@@ -88,10 +89,10 @@ public final class RemoteEngine implements RpcChannel, AutoCloseable {
             0,
             TimeUnit.MILLISECONDS,
             new ArrayBlockingQueue<>(SEND_QUEUE),
-            r -> daemon(r, "parley-rpc-send"));
-    this.timer = new ScheduledThreadPoolExecutor(1, r -> daemon(r, "parley-rpc-timeout"));
+            DaemonThreads.named("parley-rpc-send"));
+    this.timer = new ScheduledThreadPoolExecutor(1, DaemonThreads.named("parley-rpc-timeout"));
     this.timer.setRemoveOnCancelPolicy(true);
-    this.replyReader = daemon(this::readReplies, "parley-rpc-replies");
+    this.replyReader = DaemonThreads.thread(this::readReplies, "parley-rpc-replies");
   }
 
   /** {@code <prefix>commands}. */
@@ -338,9 +339,4 @@ public final class RemoteEngine implements RpcChannel, AutoCloseable {
     return CompletableFuture.failedFuture(shutdown());
   }
 
-  private static Thread daemon(Runnable r, String name) {
-    Thread t = new Thread(r, name);
-    t.setDaemon(true);
-    return t;
-  }
 }

@@ -2,6 +2,8 @@ package io.parley.server.bus.kafka;
 
 import com.google.protobuf.Message;
 import com.google.protobuf.Parser;
+import io.parley.protocol.cluster.v1.CreateChannelArgs;
+import io.parley.protocol.cluster.v1.CreateGroupArgs;
 import io.parley.protocol.cluster.v1.DeviceArgs;
 import io.parley.protocol.cluster.v1.Done;
 import io.parley.protocol.cluster.v1.PresenceNoticeList;
@@ -77,13 +79,19 @@ public final class RpcMethods {
   public static final RpcMethod<ConversationService, OpenDirect, ConversationResult> OPEN_DIRECT =
       client(1, ConversationService.class, "openDirect", OpenDirect.class, OpenDirect.parser(),
           ConversationResult.parser(), ConversationService::openDirect);
-  public static final RpcMethod<ConversationService, CreateGroup, ConversationResult> CREATE_GROUP =
-      client(2, ConversationService.class, "createGroup", CreateGroup.class, CreateGroup.parser(),
-          ConversationResult.parser(), ConversationService::createGroup);
-  public static final RpcMethod<ConversationService, CreateChannel, ConversationResult>
+  // 2 and 3 (createGroup and createChannel without a chosen id) are retired.
+  public static final RpcMethod<ConversationService, CreateGroupArgs, ConversationResult>
+      CREATE_GROUP =
+          add(13, ConversationService.class, "createGroup",
+              List.of(Caller.class, String.class, CreateGroup.class), CreateGroupArgs.parser(),
+              ConversationResult.parser(),
+              (s, c, q) -> s.createGroup(c, q.getConversationId(), q.getRequest()));
+  public static final RpcMethod<ConversationService, CreateChannelArgs, ConversationResult>
       CREATE_CHANNEL =
-          client(3, ConversationService.class, "createChannel", CreateChannel.class,
-              CreateChannel.parser(), ConversationResult.parser(), ConversationService::createChannel);
+          add(14, ConversationService.class, "createChannel",
+              List.of(Caller.class, String.class, CreateChannel.class), CreateChannelArgs.parser(),
+              ConversationResult.parser(),
+              (s, c, q) -> s.createChannel(c, q.getConversationId(), q.getRequest()));
   public static final RpcMethod<ConversationService, GetConversation, ConversationResult>
       GET_CONVERSATION =
           client(4, ConversationService.class, "getConversation", GetConversation.class,

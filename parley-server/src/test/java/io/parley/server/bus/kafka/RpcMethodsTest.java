@@ -85,6 +85,14 @@ class RpcMethodsTest {
         .isEqualTo("carol");
     assertThat(RpcMethods.SYNC.key(alice, io.parley.protocol.v1.Sync.getDefaultInstance()))
         .isEqualTo("alice");
+    assertThat(
+            RpcMethods.CREATE_GROUP.key(
+                alice,
+                io.parley.protocol.cluster.v1.CreateGroupArgs.newBuilder()
+                    .setConversationId("g_01new")
+                    .build()))
+        .as("a new conversation's call goes to the partition that will own it")
+        .isEqualTo("g_01new");
   }
 
   @Test

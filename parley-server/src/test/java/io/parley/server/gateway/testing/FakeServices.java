@@ -183,12 +183,14 @@ public final class FakeServices
   }
 
   @Override
-  public CompletableFuture<ConversationResult> createGroup(Caller caller, CreateGroup request) {
+  public CompletableFuture<ConversationResult> createGroup(
+      Caller caller, String conversationId, CreateGroup request) {
     return conv("g-" + request.getMetadata().getTitle());
   }
 
   @Override
-  public CompletableFuture<ConversationResult> createChannel(Caller caller, CreateChannel request) {
+  public CompletableFuture<ConversationResult> createChannel(
+      Caller caller, String conversationId, CreateChannel request) {
     return conv("ch-" + request.getMetadata().getTitle());
   }
 
