@@ -91,6 +91,24 @@ final class Cluster implements AutoCloseable {
   /** Starts a node with the given roles on this cluster's Kafka topics and keyspace. */
   private ForkedServer startNode(String name, String roles, int port)
       throws IOException, InterruptedException {
+    return startNode(name, roles, port, false);
+  }
+
+  /**
+   * Starts a second engine, which stands by (alive, not ready) while the engine holds the lease.
+   * It is not behind HAProxy's admin backend.
+   */
+  ForkedServer startStandbyEngine() throws IOException, InterruptedException {
+    return startNode("standby", "engine,notify", 0, true);
+  }
+
+  /** Makes {@code standby} the cluster's engine (after the engine died and it took over). */
+  void promote(ForkedServer standby) {
+    engine = standby;
+  }
+
+  private ForkedServer startNode(String name, String roles, int port, boolean standby)
+      throws IOException, InterruptedException {
     Path data = Files.createDirectories(dir.resolve(name + "-" + (++starts)));
     Map<String, String> env = new HashMap<>(cassandra.serverEnv(keyspace));
     env.put("PARLEY_CLUSTER_KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
@@ -105,20 +123,17 @@ final class Cluster implements AutoCloseable {
     }
     List<String> args = List.of("--roles", roles);
     ForkedServer server =
-        port == 0
-            ? ForkedServer.start(data, env, args)
-            : ForkedServer.start(data, env, args, port);
+        standby
+            ? ForkedServer.startLive(data, env, args)
+            : port == 0
+                ? ForkedServer.start(data, env, args)
+                : ForkedServer.start(data, env, args, port);
     processes.add(server);
     return server;
   }
 
   ForkedServer engine() {
     return engine;
-  }
-
-  /** Starts a new engine process on the old one's port (after it was killed or stopped). */
-  void restartEngine() throws IOException, InterruptedException {
-    engine = startNode("engine", "engine,notify", engine.port());
   }
 
   /** Starts a new gateway process on the old one's port, so HAProxy's server line fits again. */

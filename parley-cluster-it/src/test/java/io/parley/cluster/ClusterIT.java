@@ -141,14 +141,23 @@ class ClusterIT {
 
   @Test
   @Order(4)
-  void killingTheEngineUnderLoadLosesNothingAcknowledged() throws Exception {
+  void killingTheEngineUnderLoadLetsTheStandbyTakeOverAndLosesNothingAcknowledged()
+      throws Exception {
+    ForkedServer standby = cluster.startStandbyEngine();
+    assertThat(standby.get("/readyz").status()).as("a standby is not ready").isEqualTo(503);
+    assertThat(standby.get("/v1/admin/users").status())
+        .as("nor does its admin API run while another engine holds the lease")
+        .isEqualTo(503);
+    assertThat(Cluster.metric(standby, "parley_cluster_engine_lease_held")).isZero();
     underLoad(
         "engine",
         false,
         () -> {
-          cluster.engine().kill();
-          cluster.restartEngine();
+          cluster.engine().kill(); // no restart: the standby notices the silence and takes over
+          standby.awaitReady(Duration.ofSeconds(60));
+          cluster.promote(standby);
         });
+    assertThat(Cluster.metric(standby, "parley_cluster_engine_lease_held")).isEqualTo(1);
   }
 
   @Test

@@ -2,6 +2,7 @@ package io.parley.server;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.parley.server.admin.ActiveEngineGate;
 import io.parley.server.admin.AdminModule;
 import io.parley.server.admin.OpenApiEndpoint;
 import io.parley.server.auth.DevTokenEndpoint;
@@ -183,21 +184,27 @@ public final class ParleyServer implements AutoCloseable {
       }
 
       // After the engine, so it closes first: no expansion runs against a closed store. An engine
-      // without the notify role still serves the push-target, mute and webhook calls.
+      // without the notify role still serves the push-target, mute and webhook calls. A cluster
+      // engine delivers only once it holds the engine lease (a standby must not deliver too).
+      boolean deliverWhenActive = kafka != null && engineRole && notifyRole;
       NotificationService notifications = null;
       if (engineRole || notifyRole) {
         notifications =
             NotifyModule.start(
-                config.notifications(), store, bus, metrics, Clock.systemUTC(), notifyRole);
+                config.notifications(), store, bus, metrics, Clock.systemUTC(),
+                notifyRole && !deliverWhenActive);
         started.push(notifications);
       }
 
+      CommandServer commands = null;
       if (kafka != null && engineRole) {
         // Closed before the engine: stops taking calls and answers the admitted ones first.
-        CommandServer commands =
+        NotificationService notify = notifications;
+        commands =
             CommandServer.start(
                 kafka,
                 LocalServices.of(engine, notifications),
+                deliverWhenActive ? notify::startDelivering : () -> {},
                 () -> stopFencedEngine(self));
         started.push(commands);
         readiness.put("engine_lease", commands::isReady);
@@ -241,8 +248,7 @@ public final class ParleyServer implements AutoCloseable {
       Map<String, HttpEndpoint> adminEndpoints = new LinkedHashMap<>();
       if (engine != null) {
         // The admin API lives with the engine (a load balancer routes /v1/admin/ there).
-        adminEndpoints.put(
-            "/v1/admin/",
+        HttpEndpoint admin =
             AdminModule.create(
                 config.admin().apiKey(),
                 engine.users(),
@@ -251,7 +257,12 @@ public final class ParleyServer implements AutoCloseable {
                 engine.delivery(),
                 notifications,
                 AdminTokens.minter(minter),
-                new RateLimiter(config.rateLimits(), metrics)));
+                new RateLimiter(config.rateLimits(), metrics));
+        if (commands != null) {
+          // A standby engine's services must not run admin writes: only the lease holder sequences.
+          admin = new ActiveEngineGate(admin, commands::isReady);
+        }
+        adminEndpoints.put("/v1/admin/", admin);
         adminEndpoints.put(OpenApiEndpoint.PATH, new OpenApiEndpoint());
       }
       adminEndpoints.put("/metrics", new MetricsEndpoint(metrics));
@@ -296,12 +307,14 @@ public final class ParleyServer implements AutoCloseable {
   }
 
   /**
-   * A second engine took the engine lease: this one has stopped taking commands; it shuts down so
-   * its supervisor notices (two engines must never sequence at once).
+   * This engine stopped taking commands for good (another engine took the engine lease, or its
+   * command loop failed and it gave the lease up): it shuts down so that its supervisor restarts
+   * it, as a standby (two engines must never sequence at once).
    */
   private static void stopFencedEngine(AtomicReference<ParleyServer> self) {
     log.error(
-        "another engine took the engine lease: this engine stops (exactly one engine may run)");
+        "this engine no longer takes commands (another engine took the engine lease, or its"
+            + " command loop failed): the process stops, to be restarted as a standby");
     ParleyServer server = self.get();
     if (server != null) {
       Thread t = new Thread(server::close, "parley-fenced-engine-stop");

@@ -83,6 +83,9 @@ final class ServerMetrics {
     Gauge.builder("parley_cluster_engine_lease_held", commands, c -> c.isReady() ? 1 : 0)
         .description("1 while this engine holds the engine lease and takes commands")
         .register(registry);
+    Gauge.builder("parley_cluster_engine_standby", commands, c -> c.isStandingBy() ? 1 : 0)
+        .description("1 while this engine waits for the active engine to give up the lease")
+        .register(registry);
     FunctionCounter.builder(
             "parley_cluster_routed_records", routing, KafkaRoutingBus::routedRecords)
         .description("Bus messages written to gateways' deliveries topics, one per gateway reached")

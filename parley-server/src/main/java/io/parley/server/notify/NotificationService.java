@@ -84,6 +84,7 @@ public final class NotificationService
   private final Clock clock;
   private final AtomicInteger queuedExpansions = new AtomicInteger();
   private final AtomicBoolean rescanNeeded = new AtomicBoolean(true);
+  private final AtomicBoolean delivering = new AtomicBoolean();
   private final AtomicLong lastUserEventSeq = new AtomicLong();
   private volatile List<WebhookRecord> webhookCache = List.of();
   private static final long WEBHOOK_RELOAD_MS = 10_000;
@@ -114,7 +115,7 @@ public final class NotificationService
    * calls, which write push targets, mutes and webhooks for the notify node to use.
    */
   void start(boolean deliver) {
-    if (!deliver) {
+    if (!deliver || !delivering.compareAndSet(false, true)) {
       return;
     }
     runOnThread(
@@ -131,6 +132,14 @@ public final class NotificationService
     executor.scheduleWithFixedDelay(
         this::reloadWebhooks, WEBHOOK_RELOAD_MS, WEBHOOK_RELOAD_MS, TimeUnit.MILLISECONDS);
     dispatcher.start(pollIntervalMs);
+  }
+
+  /**
+   * Starts expanding and delivering in a service started without: what an engine that stood by
+   * does once it holds the engine lease. Does nothing if it delivers already.
+   */
+  public void startDelivering() {
+    start(true);
   }
 
   private void reloadWebhooks() {

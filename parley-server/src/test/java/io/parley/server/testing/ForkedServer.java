@@ -88,6 +88,21 @@ public final class ForkedServer implements AutoCloseable {
   public static ForkedServer start(
       Path dataDir, Map<String, String> env, List<String> args, int port)
       throws IOException, InterruptedException {
+    return start(dataDir, env, args, port, "/readyz");
+  }
+
+  /**
+   * Same as {@link #start(Path, Map, List)}, but waits only until the server is alive ({@code
+   * /healthz}), not ready: for a standby engine, which is not ready until it holds the lease.
+   */
+  public static ForkedServer startLive(Path dataDir, Map<String, String> env, List<String> args)
+      throws IOException, InterruptedException {
+    return start(dataDir, env, args, freePort(), "/healthz");
+  }
+
+  private static ForkedServer start(
+      Path dataDir, Map<String, String> env, List<String> args, int port, String probe)
+      throws IOException, InterruptedException {
     String java = ProcessHandle.current().info().command().orElse("java");
     Path log = dataDir.resolveSibling(dataDir.getFileName() + "-server-" + port + ".log");
     List<String> command =
@@ -115,7 +130,7 @@ public final class ForkedServer implements AutoCloseable {
     boolean proxyProtocol = "true".equalsIgnoreCase(env.get("PARLEY_SERVER_PROXY_PROTOCOL"));
     ForkedServer server = new ForkedServer(pb.start(), port, log, proxyProtocol);
     try {
-      server.awaitReady(Duration.ofSeconds(90), log);
+      server.await(probe, Duration.ofSeconds(90));
     } catch (IOException | RuntimeException | InterruptedException e) {
       server.close();
       throw e;
@@ -123,7 +138,12 @@ public final class ForkedServer implements AutoCloseable {
     return server;
   }
 
-  private void awaitReady(Duration timeout, Path log) throws IOException, InterruptedException {
+  /** Waits until {@code /readyz} answers 200 (e.g. a standby engine took over). */
+  public void awaitReady(Duration timeout) throws IOException, InterruptedException {
+    await("/readyz", timeout);
+  }
+
+  private void await(String probe, Duration timeout) throws IOException, InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       if (!process.isAlive()) {
@@ -131,7 +151,7 @@ public final class ForkedServer implements AutoCloseable {
             "server exited with " + process.exitValue() + ":\n" + Files.readString(log));
       }
       try {
-        if (get("/readyz").status() == 200) {
+        if (get(probe).status() == 200) {
           return;
         }
       } catch (IOException notYet) {
@@ -139,7 +159,8 @@ public final class ForkedServer implements AutoCloseable {
       }
       Thread.sleep(100);
     }
-    throw new IllegalStateException("server not ready in " + timeout + ":\n" + Files.readString(log));
+    throw new IllegalStateException(
+        "server not answering " + probe + " in " + timeout + ":\n" + Files.readString(log));
   }
 
   public int port() {

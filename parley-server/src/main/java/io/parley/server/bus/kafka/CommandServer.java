@@ -57,9 +57,13 @@ import org.slf4j.LoggerFactory;
  * has passed are skipped without running, since the gateway has answered {@code UNAVAILABLE}
  * already. Malformed records are logged and skipped.
  *
- * <p>Only the holder of the {@link EngineLease} takes commands: the lease is checked before every
- * dispatch, and when it is lost the server stops polling, leaves the group and reports not ready.
- * Thread-safe.
+ * <p>Only the holder of the {@link EngineLease} takes commands. The server starts as a standby:
+ * its thread waits for the lease (while another engine holds it) and joins the group only once it
+ * holds it; the group membership is static ({@code group.instance.id = <prefix>engine}), so the new
+ * holder takes over the partitions of a crashed one at once instead of after the crashed member's
+ * session timeout, and a stale member that comes back is fenced by the broker too. The lease is
+ * checked before every dispatch, and when it is lost the server stops polling and reports not
+ * ready. Thread-safe.
  */
 public final class CommandServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CommandServer.class);
@@ -71,7 +75,9 @@ public final class CommandServer implements AutoCloseable {
 
   private final KafkaSettings settings;
   private final LocalServices services;
-  private final EngineLease lease;
+  private final Runnable onActive;
+  private final Runnable onLeaseLost;
+  private volatile EngineLease lease;
   private final Clock clock;
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final KafkaProducer<byte[], byte[]> producer;
@@ -102,13 +108,15 @@ public final class CommandServer implements AutoCloseable {
   private CommandServer(
       KafkaSettings settings,
       LocalServices services,
-      EngineLease lease,
+      Runnable onActive,
+      Runnable onLeaseLost,
       Clock clock,
       KafkaConsumer<byte[], byte[]> consumer,
       KafkaProducer<byte[], byte[]> producer) {
     this.settings = settings;
     this.services = services;
-    this.lease = lease;
+    this.onActive = onActive;
+    this.onLeaseLost = onLeaseLost;
     this.clock = clock;
     this.consumer = consumer;
     this.producer = producer;
@@ -124,22 +132,30 @@ public final class CommandServer implements AutoCloseable {
   }
 
   /**
-   * Takes the {@link EngineLease} (fencing any other engine; blocks for {@link
-   * EngineLease#TAKEOVER_DELAY}), creates the command topic with {@code commandPartitions}
-   * partitions if needed, joins the engines' group and starts taking commands.
+   * Creates the command topic with {@code commandPartitions} partitions if needed and starts the
+   * server's thread, which waits for the {@link EngineLease} (standing by while another engine
+   * holds it), then joins the engines' group and takes commands. Returns at once.
    *
-   * @param onLeaseLost called once when another engine took the lease (this server has stopped
-   *     taking commands by then; the process should exit)
+   * @param onActive called once, on the server's thread, when this engine holds the lease and is
+   *     about to take commands (start the work only the active engine may do)
+   * @param onLeaseLost called once when this server stopped taking commands for good while not
+   *     being closed: another engine took the lease, or the poll loop failed (the lease is then
+   *     released for a standby); the process should exit
    */
   public static CommandServer start(
-      KafkaSettings settings, LocalServices services, Runnable onLeaseLost) {
-    return start(settings, services, onLeaseLost, Clock.systemUTC());
+      KafkaSettings settings, LocalServices services, Runnable onActive, Runnable onLeaseLost) {
+    return start(settings, services, onActive, onLeaseLost, Clock.systemUTC());
   }
 
   static CommandServer start(
-      KafkaSettings settings, LocalServices services, Runnable onLeaseLost, Clock clock) {
+      KafkaSettings settings,
+      LocalServices services,
+      Runnable onActive,
+      Runnable onLeaseLost,
+      Clock clock) {
     Objects.requireNonNull(settings, "settings");
     Objects.requireNonNull(services, "services");
+    Objects.requireNonNull(onActive, "onActive");
     Objects.requireNonNull(onLeaseLost, "onLeaseLost");
     try (Admin admin = Admin.create(KafkaClients.admin(settings))) {
       KafkaClients.ensureTopic(
@@ -149,11 +165,13 @@ public final class CommandServer implements AutoCloseable {
           settings.replicationFactor(),
           Map.of("retention.ms", String.valueOf(Duration.ofDays(1).toMillis())));
     }
-    EngineLease lease = EngineLease.acquire(settings, onLeaseLost);
     Map<String, Object> consumerProps =
         KafkaClients.consumer(settings, "command-server", groupId(settings));
     // A new group starts at the oldest command: calls past their deadline are skipped anyway.
     consumerProps.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    // One engine at a time, always the same member: a successor replaces a crashed holder's
+    // membership at once (no session timeout to wait out) and fences it should it come back.
+    consumerProps.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, settings.topic("engine"));
     Map<String, Object> producerProps = KafkaClients.producer(settings, "rpc-engine");
     // A reply to a gateway whose topic is gone must not stall the others for long.
     producerProps.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 2_000);
@@ -162,14 +180,20 @@ public final class CommandServer implements AutoCloseable {
     KafkaProducer<byte[], byte[]> producer =
         new KafkaProducer<>(producerProps, new ByteArraySerializer(), new ByteArraySerializer());
     CommandServer server =
-        new CommandServer(settings, services, lease, clock, consumer, producer);
+        new CommandServer(settings, services, onActive, onLeaseLost, clock, consumer, producer);
     server.loop.start();
     return server;
   }
 
   /** True while this engine holds the lease and its poll loop runs (readiness). */
   public boolean isReady() {
-    return running && polling && lease.isHeld();
+    EngineLease l = lease;
+    return running && polling && l != null && l.isHeld();
+  }
+
+  /** True while this engine waits for another to give up the lease. */
+  public boolean isStandingBy() {
+    return running && lease == null;
   }
 
   /** Calls started and not yet answered. */
@@ -178,7 +202,13 @@ public final class CommandServer implements AutoCloseable {
   }
 
   private void run() {
+    if (!takeLease()) {
+      closeConsumer();
+      return;
+    }
+    EngineLease lease = this.lease;
     try {
+      onActive.run();
       consumer.subscribe(List.of(RemoteEngine.commandTopic(settings)), new Rebalance());
       polling = true;
       while (running && lease.isHeld()) {
@@ -200,11 +230,50 @@ public final class CommandServer implements AutoCloseable {
         log.error("engine lease lost: the command server stopped taking commands");
       }
       finishInFlight();
-      try {
-        consumer.close(Duration.ofSeconds(5));
-      } catch (RuntimeException e) {
-        log.warn("closing the command consumer failed: {}", e.getMessage());
+      closeConsumer();
+      if (running && lease.isHeld()) {
+        // An engine that takes no commands must not keep the lease from a standby.
+        log.error("the command server stopped unexpectedly: giving up the engine lease");
+        lease.close();
+        onLeaseLost.run();
       }
+    }
+  }
+
+  /** Waits for the lease until this server holds it (true) or is closed (false). */
+  private boolean takeLease() {
+    while (running) {
+      try {
+        var taken = EngineLease.acquire(settings, onLeaseLost, () -> !running);
+        if (taken.isPresent()) {
+          lease = taken.get();
+          return true;
+        }
+      } catch (IllegalStateException e) {
+        log.warn("cannot take the engine lease yet (retrying in 2 s): {}", e.getMessage());
+        sleepQuietly(2_000);
+      }
+    }
+    return false;
+  }
+
+  private void sleepQuietly(long ms) {
+    long until = System.currentTimeMillis() + ms;
+    while (running && System.currentTimeMillis() < until) {
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  private void closeConsumer() {
+    try {
+      consumer.close(Duration.ofSeconds(5));
+    } catch (RuntimeException e) {
+      log.warn("closing the command consumer failed: {}", e.getMessage());
     }
   }
 
@@ -410,6 +479,9 @@ public final class CommandServer implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     producer.close(Duration.ofSeconds(5));
-    lease.close();
+    EngineLease l = lease;
+    if (l != null) {
+      l.close();
+    }
   }
 }

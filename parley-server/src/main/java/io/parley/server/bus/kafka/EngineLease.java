@@ -2,42 +2,61 @@ package io.parley.server.bus.kafka;
 
 import io.parley.server.core.DaemonThreads;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The guard that lets exactly one engine take commands while engines are not yet partitioned: a
- * Kafka transactional producer with {@code transactional.id = <prefix>engine-lease} that commits
- * a heartbeat record to {@code <prefix>engine-lease} every {@link #HEARTBEAT}. Kafka allows one
- * live producer per transactional id: a new engine's {@code initTransactions} bumps the id's
- * epoch, so the previous holder's next heartbeat fails with a fencing error; it then marks the
- * lease lost and calls its {@code onLost} callback (its {@link CommandServer} stops dispatching,
- * leaves the consumer group and reports not ready; the composition root should exit the process).
+ * The guard that lets exactly one engine take commands while engines are not yet partitioned, with
+ * any number of others standing by: a Kafka transactional producer with {@code transactional.id =
+ * <prefix>engine-lease} that commits a heartbeat record to {@code <prefix>engine-lease} every
+ * {@link #HEARTBEAT}, and a {@code released} record when its engine shuts down cleanly.
  *
- * <p>The new holder waits {@link #TAKEOVER_DELAY} after {@code initTransactions} before {@link
- * #acquire} returns, so a previous holder that can reach Kafka has seen its fencing before the new
- * one polls a single command. <b>The window that remains</b>: (1) calls the previous holder had
- * already dispatched to its services before it noticed complete on their own (their store writes
- * are not cancelled) — they may interleave with the new holder's work on the same conversations
- * for as long as they take, normally milliseconds; (2) a previous holder that could not reach
- * Kafka, or stalled (GC pause, SIGSTOP), for longer than the takeover delay notices only when it
- * reaches Kafka again, and until then its in-flight calls (never new ones: it cannot poll without
- * Kafka, and it checks the lease before every dispatch) still write to the store. Closing the
- * window needs fencing at the store (a lease epoch in the conversation head's conditional
- * write), which comes with partitioned engines.
+ * <p><b>Standing by.</b> {@link #acquire} first reads the lease topic: while another engine's
+ * heartbeats are fresh it waits; it goes on once the holder released the lease or has been silent
+ * for {@link #VACANCY} (crashed, cut off, or paused). So a second engine process is a hot standby
+ * (its routing table and store connection are warm; it reports not ready), and a crashed engine's
+ * replacement is already running: failover takes the vacancy plus the takeover delay, no restart.
+ * Freshness is judged by the reader's clock (records newer than the reader's clock count as
+ * "now"), so clocks must agree to well within {@link #VACANCY} (NTP).
+ *
+ * <p><b>Fencing.</b> Kafka allows one live producer per transactional id: the new holder's {@code
+ * initTransactions} bumps the id's epoch, so a previous holder that is still alive (it was only
+ * paused or cut off) fails its next heartbeat with a fencing error; it then marks the lease lost
+ * and calls its {@code onLost} callback (its {@link CommandServer} stops dispatching; the
+ * composition root exits the process, and its supervisor restarts it as a standby). The new holder
+ * waits {@link #TAKEOVER_DELAY} after {@code initTransactions} before {@link #acquire} returns, so
+ * a previous holder that can reach Kafka has seen its fencing before the new one polls a single
+ * command. <b>The window that remains</b>: (1) calls the previous holder had already dispatched to
+ * its services before it noticed complete on their own (their store writes are not cancelled) —
+ * they may interleave with the new holder's work on the same conversations for as long as they
+ * take, normally milliseconds; (2) a previous holder that could not reach Kafka, or stalled (GC
+ * pause, SIGSTOP), for longer than the vacancy and takeover delay notices only when it reaches
+ * Kafka again, and until then its in-flight calls (never new ones: it cannot poll without Kafka,
+ * and it checks the lease before every dispatch) still write to the store. Closing the window
+ * needs fencing at the store (a lease epoch in the conversation head's conditional write), which
+ * comes with partitioned engines.
  *
  * <p>A heartbeat that times out (broker unreachable) does not give up the lease: nobody else can
  * take it without the broker, and the fencing error arrives when the broker is back. Thread-safe.
@@ -51,6 +70,15 @@ public final class EngineLease implements AutoCloseable {
   /** How long a new holder waits after fencing the old one before it takes commands. */
   public static final Duration TAKEOVER_DELAY = HEARTBEAT.multipliedBy(3);
 
+  /** How long a holder's heartbeats must be missing before a standby takes the lease. */
+  public static final Duration VACANCY = HEARTBEAT.multipliedBy(5);
+
+  /** The value of the record a holder writes when it gives the lease up cleanly. */
+  static final String RELEASED = "released";
+
+  /** How far back a standby starts reading: a few heartbeats (each a record and a commit marker). */
+  private static final int LOOK_BACK_OFFSETS = 64;
+
   private final KafkaProducer<String, String> producer;
   private final String topic;
   private final String nodeId;
@@ -58,6 +86,7 @@ public final class EngineLease implements AutoCloseable {
   private final Thread heartbeat;
   private volatile boolean held = true;
   private volatile boolean closed;
+  private final CountDownLatch stop = new CountDownLatch(1);
   private boolean commitPending;
 
   private EngineLease(
@@ -75,13 +104,17 @@ public final class EngineLease implements AutoCloseable {
   }
 
   /**
-   * Takes the lease from whoever holds it (fencing them), waits {@link #TAKEOVER_DELAY}, and starts
-   * the heartbeat. Blocks for those seconds; fails with {@link IllegalStateException} when Kafka
-   * cannot be reached.
+   * Waits while another engine holds the lease (see the type's documentation), then takes it
+   * (fencing a holder that is silent but alive), waits {@link #TAKEOVER_DELAY} and starts the
+   * heartbeat. Blocks for all that time; fails with {@link IllegalStateException} when Kafka cannot
+   * be reached.
    *
    * @param onLost called once, on the heartbeat thread, when another engine took the lease
+   * @param cancelled checked while waiting: when it turns true, returns empty without taking the
+   *     lease
    */
-  public static EngineLease acquire(KafkaSettings settings, Runnable onLost) {
+  public static Optional<EngineLease> acquire(
+      KafkaSettings settings, Runnable onLost, BooleanSupplier cancelled) {
     Objects.requireNonNull(onLost, "onLost");
     String name = leaseName(settings);
     try (Admin admin = Admin.create(KafkaClients.admin(settings))) {
@@ -91,6 +124,9 @@ public final class EngineLease implements AutoCloseable {
           1,
           settings.replicationFactor(),
           Map.of("retention.ms", String.valueOf(Duration.ofHours(1).toMillis())));
+    }
+    if (!awaitVacancy(settings, name, cancelled)) {
+      return Optional.empty();
     }
     Map<String, Object> props = KafkaClients.producer(settings, "engine-lease");
     props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, name);
@@ -109,8 +145,15 @@ public final class EngineLease implements AutoCloseable {
     lease.heartbeat.start();
     log.info("took the engine lease {}; waiting {} ms for a previous holder to stop", name,
         TAKEOVER_DELAY.toMillis());
+    long until = System.currentTimeMillis() + TAKEOVER_DELAY.toMillis();
     try {
-      Thread.sleep(TAKEOVER_DELAY.toMillis());
+      while (System.currentTimeMillis() < until) {
+        if (cancelled.getAsBoolean()) {
+          lease.close();
+          return Optional.empty();
+        }
+        Thread.sleep(50);
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       lease.close();
@@ -119,7 +162,57 @@ public final class EngineLease implements AutoCloseable {
     if (!lease.isHeld()) {
       throw new IllegalStateException("another engine took the engine lease while this one started");
     }
-    return lease;
+    return Optional.of(lease);
+  }
+
+  /**
+   * Reads the lease topic until it shows no live holder: empty, ending in a {@code released}
+   * record, or without a heartbeat for {@link #VACANCY}. Returns false when cancelled first.
+   */
+  private static boolean awaitVacancy(
+      KafkaSettings settings, String topic, BooleanSupplier cancelled) {
+    TopicPartition tp = new TopicPartition(topic, 0);
+    try (KafkaConsumer<String, String> watch =
+        new KafkaConsumer<>(
+            KafkaClients.consumer(settings, "engine-lease-watch", null),
+            new StringDeserializer(),
+            new StringDeserializer())) {
+      watch.assign(List.of(tp));
+      // read_committed: the end is the last stable offset, reachable even if a crashed holder
+      // left a heartbeat transaction open.
+      long end = watch.endOffsets(List.of(tp), settings.requestTimeout()).get(tp);
+      watch.seek(tp, Math.max(0, end - LOOK_BACK_OFFSETS));
+      long lastBeat = 0;
+      String holder = "";
+      long nextLog = 0;
+      while (!cancelled.getAsBoolean()) {
+        for (ConsumerRecord<String, String> r : watch.poll(Duration.ofMillis(200))) {
+          if (RELEASED.equals(r.value())) {
+            lastBeat = 0;
+            log.info("engine {} released the engine lease", r.key());
+          } else {
+            lastBeat = Math.max(lastBeat, Math.min(r.timestamp(), System.currentTimeMillis()));
+            holder = r.key();
+          }
+        }
+        long now = System.currentTimeMillis();
+        boolean caughtUp = watch.position(tp) >= end;
+        if (caughtUp && now - lastBeat > VACANCY.toMillis()) {
+          if (lastBeat > 0) {
+            log.warn("engine {} stopped heartbeating {} ms ago: taking the engine lease", holder,
+                now - lastBeat);
+          }
+          return true;
+        }
+        if (caughtUp && now >= nextLog) {
+          log.info("standing by: engine {} holds the engine lease", holder);
+          nextLog = now + 60_000;
+        }
+      }
+      return false;
+    } catch (KafkaException e) {
+      throw new IllegalStateException("cannot read the engine lease: " + e.getMessage(), e);
+    }
   }
 
   /** False once another engine took the lease (never true again). */
@@ -164,7 +257,9 @@ public final class EngineLease implements AutoCloseable {
         }
       }
       try {
-        Thread.sleep(HEARTBEAT.toMillis());
+        if (stop.await(HEARTBEAT.toMillis(), TimeUnit.MILLISECONDS)) {
+          return;
+        }
       } catch (InterruptedException e) {
         return;
       }
@@ -193,21 +288,42 @@ public final class EngineLease implements AutoCloseable {
     }
   }
 
-  /** Stops the heartbeat and gives up the producer (the lease lapses; no one is fenced). */
+  /**
+   * Stops the heartbeat and gives the lease up: a {@code released} record lets a standby take
+   * over at once instead of after {@link #VACANCY}. No one is fenced.
+   */
   @Override
   public void close() {
     if (closed) {
       return;
     }
     closed = true;
-    heartbeat.interrupt();
+    // Not an interrupt: a Kafka call interrupted midway could leave the producer unable to
+    // write the release record.
+    stop.countDown();
     try {
       heartbeat.join(10_000);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
     if (held) {
+      release();
       producer.close(Duration.ofSeconds(5));
+    }
+  }
+
+  private void release() {
+    try {
+      if (commitPending) {
+        producer.abortTransaction();
+      }
+      producer.beginTransaction();
+      producer.send(new ProducerRecord<>(topic, nodeId, RELEASED));
+      producer.commitTransaction();
+      log.info("released the engine lease {}", topic);
+    } catch (KafkaException e) {
+      log.warn("could not release the engine lease (a standby takes it after {} ms): {}",
+          VACANCY.toMillis(), e.getMessage());
     }
   }
 }

@@ -1,6 +1,7 @@
 package io.parley.server.bus.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -46,6 +47,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.KafkaException;
 
 /**
  * A gateway's {@link RemoteEngine} against a real {@link EngineModule} on RocksDB behind a {@link
@@ -89,7 +92,8 @@ class RemoteEngineIT {
             services.users(),
             token -> CompletableFuture.failedFuture(new IllegalStateException("unused")),
             services.notifications());
-    server = CommandServer.start(settings("engine-1"), services, () -> firstLost.set(true));
+    server = CommandServer.start(settings("engine-1"), services, () -> {}, () -> firstLost.set(true));
+    awaitReady(server);
     remote = RemoteEngine.start(settings("gateway-1"));
     rpc = remote.services(local.tokens());
   }
@@ -108,6 +112,10 @@ class RemoteEngineIT {
     if (engine != null) {
       engine.close();
     }
+  }
+
+  private static void awaitReady(CommandServer engine) {
+    await().atMost(Duration.ofSeconds(30)).until(engine::isReady);
   }
 
   private KafkaSettings settings(String nodeId) {
@@ -226,25 +234,70 @@ class RemoteEngineIT {
   }
 
   @Test
-  void aSecondEngineFencesTheFirst() {
+  void aSecondEngineStandsByWhileTheFirstHoldsTheLeaseAndTakesOverWhenItStops() {
     CommandServer first = server;
-    assertThat(first.isReady()).isTrue();
+    AtomicBoolean secondActive = new AtomicBoolean();
     AtomicBoolean secondLost = new AtomicBoolean();
-
     CommandServer second =
         CommandServer.start(
             settings("engine-2"),
             LocalServices.of(engine.engine(), notifications),
+            () -> secondActive.set(true),
             () -> secondLost.set(true));
     try {
-      // Lease acquisition waits out the heartbeat, so the first has noticed by now.
-      await().atMost(Duration.ofSeconds(30)).untilTrue(firstLost);
-      assertThat(first.isReady()).isFalse();
-      assertThat(second.isReady()).isTrue();
-      assertThat(secondLost).isFalse();
+      // Longer than a vacancy and a takeover together: the standby only watches the heartbeats.
+      await()
+          .during(EngineLease.VACANCY.plus(EngineLease.TAKEOVER_DELAY).plusSeconds(1))
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> first.isReady() && second.isStandingBy() && !secondActive.get());
       assertThat(get(rpc.users().upsert("gina", "Gina", "")).getDisplayName()).isEqualTo("Gina");
+
+      first.close(); // releases the lease: the standby need not wait out a vacancy
+      server = null;
+      awaitReady(second);
+      assertThat(secondActive).isTrue();
+      assertThat(firstLost).as("a clean stop is no fencing").isFalse();
+      assertThat(secondLost).isFalse();
+      assertThat(get(rpc.users().upsert("gina", "Gina 2", "")).getDisplayName())
+          .isEqualTo("Gina 2");
     } finally {
       second.close();
+    }
+  }
+
+  @Test
+  void aStandbyTakesTheLeaseOfAHolderThatFellSilentAndFencesIt() {
+    server.close();
+    server = null;
+    // A holder that heartbeats once and then neither beats nor releases (a crashed or paused
+    // engine): a transactional producer on the lease's id, as EngineLease uses it.
+    String lease = EngineLease.leaseName(settings("x"));
+    Map<String, Object> props = KafkaClients.producer(settings("engine-silent"), "engine-lease");
+    props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, lease);
+    try (KafkaProducer<String, String> silent =
+        new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
+      silent.initTransactions();
+      silent.beginTransaction();
+      silent.send(new ProducerRecord<>(lease, "engine-silent", String.valueOf(System.currentTimeMillis())));
+      silent.commitTransaction();
+
+      server =
+          CommandServer.start(
+              settings("engine-3"),
+              LocalServices.of(engine.engine(), notifications),
+              () -> {},
+              () -> firstLost.set(true));
+      awaitReady(server);
+      assertThat(get(rpc.users().upsert("hana", "Hana", "")).getDisplayName()).isEqualTo("Hana");
+
+      // The silent holder, should it wake up, can no longer write to the lease.
+      assertThatThrownBy(
+              () -> {
+                silent.beginTransaction();
+                silent.send(new ProducerRecord<>(lease, "engine-silent", "late"));
+                silent.commitTransaction();
+              })
+          .isInstanceOf(KafkaException.class);
     }
   }
 
@@ -261,7 +314,8 @@ class RemoteEngineIT {
             real.presence(),
             new HoldingUsers(real.users(), held),
             real.notifications());
-    server = CommandServer.start(settings("engine-hold"), holding, () -> {});
+    server = CommandServer.start(settings("engine-hold"), holding, () -> {}, () -> {});
+    awaitReady(server);
 
     // Same user id, so both calls share one partition, in this order.
     CompletableFuture<?> slow = rpc.users().upsert("hal", "hold", "");
