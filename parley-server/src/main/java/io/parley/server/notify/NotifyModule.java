@@ -77,8 +77,7 @@ public final class NotifyModule {
       Clock clock,
       boolean deliver) {
     ScheduledExecutorService executor =
-        Executors.newSingleThreadScheduledExecutor(
-            DaemonThreads.named("parley-notify"));
+        Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("parley-notify"));
     // The JDK client: HTTP/1.1 and HTTP/2, async, no extra dependency. Redirects are not
     // followed, so a webhook cannot be bounced to another host.
     HttpClient http =

@@ -51,11 +51,11 @@ import org.slf4j.LoggerFactory;
  * removeMember}, {@code leave}, {@code joinChannel} can append a second event (or fail the second
  * time with a typed error the gateway no longer waits for); {@code createGroup}, {@code
  * createChannel} (the gateway chose the new id before sending) and {@code openDirect} return the
- * conversation the first run created; receipts, profile updates, mutes, push-target registration, user upsert and
- * (de)activation are idempotent writes; typing and presence changes are re-announced. Calls whose
- * deadline ({@code RpcCall.deadline_ms}, compared with this engine's clock: keep clocks in sync)
- * has passed are skipped without running, since the gateway has answered {@code UNAVAILABLE}
- * already. Malformed records are logged and skipped.
+ * conversation the first run created; receipts, profile updates, mutes, push-target
+ * registration, user upsert and (de)activation are idempotent writes; typing and presence
+ * changes are re-announced. Calls whose deadline ({@code RpcCall.deadline_ms}, compared with
+ * this engine's clock: keep clocks in sync) has passed are skipped without running, since the
+ * gateway has answered {@code UNAVAILABLE} already. Malformed records are logged and skipped.
  *
  * <p>Only the holder of the {@link EngineLease} takes commands. The server starts as a standby:
  * its thread waits for the lease (while another engine holds it) and joins the group only once it
@@ -121,8 +121,7 @@ public final class CommandServer implements AutoCloseable {
     this.consumer = consumer;
     this.producer = producer;
     this.replySender =
-        Executors.newSingleThreadExecutor(
-            DaemonThreads.named("parley-rpc-reply"));
+        Executors.newSingleThreadExecutor(DaemonThreads.named("parley-rpc-reply"));
     this.loop = DaemonThreads.thread(this::run, "parley-command-server");
   }
 
@@ -242,7 +241,7 @@ public final class CommandServer implements AutoCloseable {
 
   /** Waits for the lease until this server holds it (true) or is closed (false). */
   private boolean takeLease() {
-    while (running) {
+    while (running && !Thread.currentThread().isInterrupted()) {
       try {
         var taken = EngineLease.acquire(settings, onLeaseLost, () -> !running);
         if (taken.isPresent()) {
@@ -251,23 +250,12 @@ public final class CommandServer implements AutoCloseable {
         }
       } catch (IllegalStateException e) {
         log.warn("cannot take the engine lease yet (retrying in 2 s): {}", e.getMessage());
-        sleepQuietly(2_000);
+        EngineLease.pause(2_000, () -> !running);
       }
     }
     return false;
   }
 
-  private void sleepQuietly(long ms) {
-    long until = System.currentTimeMillis() + ms;
-    while (running && System.currentTimeMillis() < until) {
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      }
-    }
-  }
 
   private void closeConsumer() {
     try {

@@ -145,24 +145,34 @@ public final class EngineLease implements AutoCloseable {
     lease.heartbeat.start();
     log.info("took the engine lease {}; waiting {} ms for a previous holder to stop", name,
         TAKEOVER_DELAY.toMillis());
-    long until = System.currentTimeMillis() + TAKEOVER_DELAY.toMillis();
-    try {
-      while (System.currentTimeMillis() < until) {
-        if (cancelled.getAsBoolean()) {
-          lease.close();
-          return Optional.empty();
-        }
-        Thread.sleep(50);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    if (!pause(TAKEOVER_DELAY.toMillis(), cancelled)) {
       lease.close();
-      throw new IllegalStateException("interrupted while taking the engine lease", e);
+      return Optional.empty();
     }
     if (!lease.isHeld()) {
       throw new IllegalStateException("another engine took the engine lease while this one started");
     }
     return Optional.of(lease);
+  }
+
+  /**
+   * Sleeps {@code ms} in short steps; false when {@code cancelled} turned true first or the thread
+   * was interrupted (the flag is restored).
+   */
+  static boolean pause(long ms, BooleanSupplier cancelled) {
+    long until = System.currentTimeMillis() + ms;
+    while (System.currentTimeMillis() < until) {
+      if (cancelled.getAsBoolean()) {
+        return false;
+      }
+      try {
+        Thread.sleep(Math.min(50, Math.max(1, until - System.currentTimeMillis())));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return !cancelled.getAsBoolean();
   }
 
   /**

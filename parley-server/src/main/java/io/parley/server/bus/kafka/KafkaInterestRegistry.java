@@ -84,11 +84,9 @@ public final class KafkaInterestRegistry implements InterestRegistry, AutoClosea
     props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, (int) settings.requestTimeout().toMillis());
     this.producer = new KafkaProducer<>(props, new ByteArraySerializer(), new ByteArraySerializer());
     this.timer =
-        Executors.newSingleThreadScheduledExecutor(
-            DaemonThreads.named("parley-interest-registry"));
+        Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("parley-interest-registry"));
     this.sender =
-        Executors.newSingleThreadExecutor(
-            DaemonThreads.named("parley-interest-sender"));
+        Executors.newSingleThreadExecutor(DaemonThreads.named("parley-interest-sender"));
   }
 
   /**

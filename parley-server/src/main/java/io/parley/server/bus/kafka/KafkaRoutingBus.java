@@ -92,8 +92,7 @@ public final class KafkaRoutingBus implements EventBus {
             new ByteArrayDeserializer(),
             new ByteArrayDeserializer());
     this.timer =
-        Executors.newSingleThreadScheduledExecutor(
-            DaemonThreads.named("parley-routing-liveness"));
+        Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("parley-routing-liveness"));
     this.reader = DaemonThreads.thread(this::readInterest, "parley-routing-interest-reader");
   }
 
