@@ -35,6 +35,7 @@ import io.parley.server.messaging.EngineModule;
 import io.parley.server.store.CommitStats;
 import io.parley.server.notify.NotificationService;
 import io.parley.server.notify.NotifyModule;
+import io.parley.server.store.ConversationShards;
 import io.parley.server.store.ParleyStore;
 import io.parley.server.store.cassandra.CassandraStore;
 import io.parley.server.store.resilience.CircuitBreakingStore;
@@ -339,7 +340,11 @@ public final class ParleyServer implements AutoCloseable {
     ParleyConfig.Storage storage = config.storage();
     return switch (storage.engine()) {
       case ROCKSDB -> RocksDbStore.open(storage.dataDir(), storage.fsync(), storage.maxBatchWrites());
-      case CASSANDRA -> CassandraStore.open(config.cassandra(), storage.maxBatchWrites());
+      case CASSANDRA ->
+          CassandraStore.open(
+              config.cassandra(),
+              new ConversationShards(config.cluster().commandPartitions()),
+              storage.maxBatchWrites());
     };
   }
 

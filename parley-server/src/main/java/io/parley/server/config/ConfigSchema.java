@@ -40,7 +40,7 @@ public final class ConfigSchema {
           key("cassandra", "replication", Type.STRING, "SimpleStrategy:1", 0, 0, "replication of a newly created keyspace: NetworkTopologyStrategy:dc1=3,dc2=3 (production) or SimpleStrategy:<n>"),
           key("cluster", "kafka.bootstrap_servers", Type.OPTIONAL_STRING, null, 0, 0, "Kafka brokers (host:port,host:port) connecting the processes of a cluster; required unless this process runs all three roles"),
           key("cluster", "kafka.topic_prefix", Type.STRING, "parley.", 0, 0, "prefix of every Kafka topic and consumer group Parley creates (clusters sharing brokers need different prefixes)"),
-          key("cluster", "kafka.command_partitions", Type.INT, "16", 1, 10_000, "partitions of the command topic, created once: fixed for the life of the cluster"),
+          key("cluster", "kafka.command_partitions", Type.INT, "16", 1, 1024, "partitions of the command topic = conversation shards, created once: fixed for the life of the cluster"),
           key("cluster", "kafka.replication_factor", Type.INT, "3", 1, 32_767, "replication factor of the topics Parley creates (at most the number of brokers)"),
           key("cluster", "node_id", Type.OPTIONAL_STRING, null, 0, 0, "this process's unique id in the cluster, letters, digits, '.', '_', '-' (null = <hostname>-<pid>)"),
           key("cluster", "request_timeout", Type.DURATION, "10s", 100 * MS, 10 * MIN, "how long a gateway waits for an engine before answering UNAVAILABLE"),

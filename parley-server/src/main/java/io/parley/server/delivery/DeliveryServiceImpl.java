@@ -30,6 +30,7 @@ import io.parley.server.store.MemberRecord;
 import io.parley.server.store.ReceiptRecord;
 import io.parley.server.store.StoredEvent;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,7 +46,7 @@ import java.util.concurrent.CompletableFuture;
  * <p><b>Sync</b> (cursor format in {@link SyncCursor}). An empty cursor starts the first sync:
  * the feed head is captured, then the user's conversations are listed page by page (at most
  * {@code limit} a page, capped by {@code limits.maxSyncPage}) as deltas without events; the last
- * listing page returns the cursor {@code f1.<head captured>}, and is {@code complete} only if the
+ * listing page returns a feed cursor at the heads captured, and is {@code complete} only if the
  * feed did not move meanwhile. A feed cursor returns the next feed entries (at most {@code limit}
  * events), grouped by conversation in order of first change, each delta holding exactly the
  * user's feed events of that conversation in seq order and the conversation as the user sees it
@@ -88,7 +89,8 @@ public final class DeliveryServiceImpl implements DeliveryService {
           String me = Access.requireUser(caller);
           int cap = Math.max(1, ctx.limits().maxSyncPage());
           int limit = request.getLimit() <= 0 ? cap : Math.min(request.getLimit(), cap);
-          SyncCursor cursor = SyncCursor.parse(request.getCursor());
+          SyncCursor cursor =
+              SyncCursor.parse(request.getCursor(), ctx.store().shards().count());
           if (request.getChannelCursorsCount() > MAX_CHANNEL_CURSORS) {
             throw ParleyException.badRequest(
                 "at most " + MAX_CHANNEL_CURSORS + " channel cursors");
@@ -102,22 +104,27 @@ public final class DeliveryServiceImpl implements DeliveryService {
           }
           return ctx.read(
               () -> {
-                long head = ctx.store().feedHead(me);
-                if (cursor.feedSeq() > head) {
-                  throw ParleyException.badRequest("sync cursor is ahead of the change feed");
+                long[] heads = ctx.store().feedHeads(me);
+                long[] positions = cursor.isStart() ? heads : cursor.positionArray();
+                for (int shard = 0; shard < heads.length; shard++) {
+                  if (positions[shard] > heads[shard]) {
+                    throw ParleyException.badRequest("sync cursor is ahead of the change feed");
+                  }
                 }
                 return cursor.listing()
-                    ? listingPage(me, cursor, head, limit)
-                    : feedPage(me, cursor.feedSeq(), channelCursors, limit);
+                    ? listingPage(me, cursor.afterConversationId(), positions, limit)
+                    : feedPage(me, positions, heads, channelCursors, limit);
               });
         });
   }
 
-  /** A page of the first-sync listing: conversations without events. */
-  private SyncResult listingPage(String me, SyncCursor cursor, long currentHead, int limit) {
-    long head = cursor.isStart() ? currentHead : cursor.feedSeq();
-    List<MemberRecord> page =
-        ctx.store().userConversations(me, cursor.afterConversationId(), limit + 1);
+  /**
+   * A page of the first-sync listing: conversations without events; {@code heads} are the feed
+   * heads captured when the listing started.
+   */
+  private SyncResult listingPage(
+      String me, String afterConversationId, long[] heads, int limit) {
+    List<MemberRecord> page = ctx.store().userConversations(me, afterConversationId, limit + 1);
     SyncResult.Builder out = SyncResult.newBuilder();
     int n = Math.min(limit, page.size());
     for (int i = 0; i < n; i++) {
@@ -129,22 +136,46 @@ public final class DeliveryServiceImpl implements DeliveryService {
                       ConversationDelta.newBuilder().setConversation(ctx.views().view(c, me))));
     }
     if (page.size() > limit) {
-      return out.setCursor(SyncCursor.listing(head, page.get(n - 1).conversationId()).format())
+      return out.setCursor(SyncCursor.listing(heads, page.get(n - 1).conversationId()).format())
           .setComplete(false)
           .build();
     }
-    return out.setCursor(SyncCursor.feed(head).format())
-        .setComplete(ctx.store().feedHead(me) == head)
+    return out.setCursor(SyncCursor.feed(heads).format())
+        .setComplete(Arrays.equals(ctx.store().feedHeads(me), heads))
         .build();
   }
 
-  /** A page of feed changes after {@code afterFeedSeq}, then channel events with what is left. */
+  /**
+   * A page of feed changes after {@code positions} (one per shard, shards in order while the page
+   * has room), then channel events with what is left. A conversation lives in one shard, so its
+   * entries still come in seq order.
+   */
   private SyncResult feedPage(
-      String me, long afterFeedSeq, Map<String, Long> channelCursors, int limit) {
-    List<FeedEntry> entries = ctx.store().feed(me, afterFeedSeq, limit + 1);
-    boolean incomplete = entries.size() > limit;
-    if (incomplete) {
-      entries = entries.subList(0, limit);
+      String me,
+      long[] positions,
+      long[] heads,
+      Map<String, Long> channelCursors,
+      int limit) {
+    long[] next = positions.clone();
+    List<FeedEntry> entries = new ArrayList<>();
+    boolean incomplete = false;
+    for (int shard = 0; shard < next.length; shard++) {
+      if (next[shard] >= heads[shard]) {
+        continue;
+      }
+      int room = limit - entries.size();
+      if (room == 0) {
+        incomplete = true;
+        break;
+      }
+      List<FeedEntry> page = ctx.store().feed(me, shard, next[shard], room);
+      if (!page.isEmpty()) {
+        entries.addAll(page);
+        next[shard] = page.get(page.size() - 1).feedSeq();
+      }
+      if (next[shard] < heads[shard]) {
+        incomplete = true;
+      }
     }
     Map<String, List<Long>> seqsByConversation = new LinkedHashMap<>();
     for (FeedEntry f : entries) {
@@ -204,10 +235,9 @@ public final class DeliveryServiceImpl implements DeliveryService {
               .addAllEvents(Tombstones.redact(ctx.store(), events)));
     }
 
-    long newFeedSeq = entries.isEmpty() ? afterFeedSeq : entries.get(entries.size() - 1).feedSeq();
     SyncResult.Builder out =
         SyncResult.newBuilder()
-            .setCursor(SyncCursor.feed(newFeedSeq).format())
+            .setCursor(SyncCursor.feed(next).format())
             .setComplete(!incomplete);
     deltas.values().forEach(out::addDeltas);
     return out.build();

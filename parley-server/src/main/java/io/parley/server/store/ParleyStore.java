@@ -82,11 +82,25 @@ public interface ParleyStore extends AutoCloseable {
   /** The seq created by an earlier send with this idempotency key, if any. */
   OptionalLong idempotentSeq(String conversationId, String userId, String clientMsgId);
 
-  /** Feed entries with feed seq strictly greater than {@code afterFeedSeq}, ascending. */
-  List<FeedEntry> feed(String userId, long afterFeedSeq, int limit);
+  /**
+   * How conversations map to shards in this store: a user's change feed has one part per shard
+   * (fixed for the life of the store).
+   */
+  ConversationShards shards();
 
-  /** The highest feed seq of the user (0 when the feed is empty). */
-  long feedHead(String userId);
+  /**
+   * Entries of the user's feed of one shard with feed seq strictly greater than {@code
+   * afterFeedSeq}, ascending.
+   *
+   * @throws IllegalArgumentException if {@code shard} is not in {@code [0, shards().count())}
+   */
+  List<FeedEntry> feed(String userId, int shard, long afterFeedSeq, int limit);
+
+  /**
+   * The highest feed seq of each of the user's shard feeds (index = shard, 0 for an empty feed),
+   * in a new array of {@code shards().count()} elements.
+   */
+  long[] feedHeads(String userId);
 
   Optional<ReceiptRecord> receipt(String conversationId, String userId);
 

@@ -196,7 +196,7 @@ class DeliveryServiceImplTest {
         // a change during the listing must show up in the following feed sync
         fx.send("alice", ids.get(0), "during", "x");
       }
-    } while (cursor.startsWith("l1."));
+    } while (cursor.startsWith("l2."));
     assertThat(listed).containsExactlyInAnyOrderElementsOf(ids).doesNotHaveDuplicates();
     assertThat(page.getComplete()).as("the feed moved during the listing").isFalse();
     String[] c = {cursor};

@@ -2,6 +2,7 @@ package io.parley.server.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.parley.protocol.v1.CreateGroup;
 import io.parley.protocol.v1.Direction;
 import io.parley.protocol.v1.Event;
 import io.parley.protocol.v1.GetHistory;
@@ -13,6 +14,7 @@ import io.parley.server.testing.CassandraTestCluster;
 import io.parley.server.testing.TestServer;
 import io.parley.server.testing.WsTestClient;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -54,6 +56,7 @@ class CassandraChatIT {
     String bob = unique("bob");
     try (TestServer server = TestServer.start(cassandra.serverEnv("e2e_chat"))) {
       String convId;
+      List<String> groups = new java.util.ArrayList<>();
       String bobCursor;
       try (WsTestClient a = login(server, alice, "phone");
           WsTestClient b = login(server, bob, "laptop")) {
@@ -65,6 +68,13 @@ class CassandraChatIT {
         assertThat(ack.hasSendResult()).as("%s", ack).isTrue();
         assertThat(awaitMessageTexts(b, 1)).containsExactly("hello bob");
         assertThat(historyTexts(b, convId)).containsExactly("hello bob");
+        // Enough conversations that they fall into different shards of Bob's change feed.
+        for (int g = 0; g < 6; g++) {
+          ServerFrame group =
+              a.call(f -> f.setCreateGroup(CreateGroup.newBuilder().addMemberIds(bob)));
+          assertThat(group.hasConversation()).as("%s", group).isTrue();
+          groups.add(group.getConversation().getConversation().getId());
+        }
         bobCursor = currentCursor(b);
       }
 
@@ -72,20 +82,41 @@ class CassandraChatIT {
       try (WsTestClient a = login(server, alice, "phone")) {
         for (int i = 0; i < 12; i++) {
           assertThat(ChatScenariosIT.sendText(a, convId, "offline " + i).hasSendResult()).isTrue();
+          String group = groups.get(i % groups.size());
+          assertThat(ChatScenariosIT.sendText(a, group, "group " + i).hasSendResult()).isTrue();
         }
       }
       try (WsTestClient b = login(server, bob, "laptop")) {
         String c0 = bobCursor;
-        List<Event> missed =
+        Map<String, List<Event>> missedByConversation =
             ChatScenariosIT.drainSync(
                     b, b.call(f -> f.setSync(Sync.newBuilder().setCursor(c0).setLimit(5))))
-                .eventsByConversation()
-                .get(convId);
+                .eventsByConversation();
+        List<Event> missed = missedByConversation.get(convId);
         assertThat(missed).isNotNull();
         assertThat(missed).filteredOn(Event::hasMessagePosted).extracting(ChatScenariosIT::text)
             .containsExactlyElementsOf(
                 java.util.stream.IntStream.range(0, 12).mapToObj(i -> "offline " + i).toList());
         ChatScenariosIT.assertGapless(missed);
+        // The group messages come from the feeds of several shards, each exactly once, in order.
+        for (int g = 0; g < groups.size(); g++) {
+          List<Event> groupEvents = missedByConversation.get(groups.get(g));
+          assertThat(groupEvents).as("group %s", g).isNotNull();
+          List<String> expected = new java.util.ArrayList<>();
+          for (int i = g; i < 12; i += groups.size()) {
+            expected.add("group " + i);
+          }
+          assertThat(groupEvents).filteredOn(Event::hasMessagePosted)
+              .extracting(ChatScenariosIT::text)
+              .containsExactlyElementsOf(expected);
+          ChatScenariosIT.assertGapless(groupEvents);
+        }
+        assertThat(missedByConversation).hasSize(1 + groups.size());
+        String c1 = currentCursor(b, c0);
+        assertThat(
+                b.call(f -> f.setSync(Sync.newBuilder().setCursor(c1))).getSyncResult()
+                    .getDeltasList())
+            .isEmpty();
       }
 
       // A restart keeps everything: the data lives in Cassandra, not in the server.
@@ -116,6 +147,11 @@ class CassandraChatIT {
 
   /** The cursor after a complete sync: everything up to now has been seen. */
   private static String currentCursor(WsTestClient b) {
-    return ChatScenariosIT.drainSync(b, b.call(f -> f.setSync(Sync.newBuilder()))).cursor();
+    return currentCursor(b, "");
+  }
+
+  private static String currentCursor(WsTestClient b, String from) {
+    return ChatScenariosIT.drainSync(b, b.call(f -> f.setSync(Sync.newBuilder().setCursor(from))))
+        .cursor();
   }
 }

@@ -343,7 +343,7 @@ class ConversationServiceImplTest {
     BusMessage.CommittedEvents last = (BusMessage.CommittedEvents) fx.published.get(fx.published.size() - 1);
     assertThat(last.isChannel()).isTrue();
     assertThat(last.recipients()).isEmpty();
-    assertThat(fx.store().feed("alice", 0, 100)).extracting(f -> f.conversationId() + "/" + f.seq())
+    assertThat(fx.store().feed("alice", 0, 0, 100)).extracting(f -> f.conversationId() + "/" + f.seq())
         .containsExactlyInAnyOrder(pub + "/1", pub + "/2", priv + "/1", priv + "/2");
   }
 

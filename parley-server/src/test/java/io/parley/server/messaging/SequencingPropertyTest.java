@@ -186,7 +186,7 @@ class SequencingPropertyTest {
       List<Long> feedSeqs = new ArrayList<>();
       long after = 0;
       while (true) {
-        List<FeedEntry> page = fx.store().feed(u, after, 500);
+        List<FeedEntry> page = fx.store().feed(u, 0, after, 500);
         if (page.isEmpty()) {
           break;
         }

@@ -259,21 +259,71 @@ public abstract class ParleyStoreConformanceTest {
 
   @Test
   void feedEntriesGetPerUserSeqsStartingAtOne() {
+    String g2 = sameShardAs("g1", "g");
     commit(new StoreWrite().appendFeed(List.of("alice", "bob"), "g1", 1));
-    commit(new StoreWrite().appendFeed(List.of("alice"), "g2", 1));
+    commit(new StoreWrite().appendFeed(List.of("alice"), g2, 1));
     commit(new StoreWrite().appendFeed(List.of("alice", "bob"), "g1", 2));
 
-    assertThat(store.feed("alice", 0, 10))
+    assertThat(feedOf("alice", "g1", 0, 10))
         .containsExactly(
-            new FeedEntry("alice", 1, "g1", 1),
-            new FeedEntry("alice", 2, "g2", 1),
-            new FeedEntry("alice", 3, "g1", 2));
-    assertThat(store.feed("bob", 0, 10))
-        .containsExactly(new FeedEntry("bob", 1, "g1", 1), new FeedEntry("bob", 2, "g1", 2));
-    assertThat(store.feedHead("alice")).isEqualTo(3);
-    assertThat(store.feedHead("bob")).isEqualTo(2);
-    assertThat(store.feedHead("carol")).isZero();
-    assertThat(store.feed("carol", 0, 10)).isEmpty();
+            entry("alice", 1, "g1", 1), entry("alice", 2, g2, 1), entry("alice", 3, "g1", 2));
+    assertThat(feedOf("bob", "g1", 0, 10))
+        .containsExactly(entry("bob", 1, "g1", 1), entry("bob", 2, "g1", 2));
+    assertThat(headOf("alice", "g1")).isEqualTo(3);
+    assertThat(headOf("bob", "g1")).isEqualTo(2);
+    assertThat(store.feedHeads("carol")).hasSize(store.shards().count()).containsOnly(0L);
+    assertThat(feedOf("carol", "g1", 0, 10)).isEmpty();
+  }
+
+  /**
+   * A user has one feed per shard: entries of conversations in different shards are numbered
+   * independently from 1, and each shard's feed holds only its own conversations. (With one shard
+   * every conversation shares the single feed.)
+   */
+  @Test
+  void feedsAreKeptPerShard() {
+    int shards = store.shards().count();
+    List<String> conversations = new ArrayList<>();
+    for (int i = 0; conversations.size() < Math.min(shards, 3); i++) {
+      String id = "c" + i;
+      if (conversations.stream().noneMatch(c -> shardOf(c) == shardOf(id))) {
+        conversations.add(id);
+      }
+    }
+    String extra = "extra";
+    for (int seq = 1; seq <= 2; seq++) {
+      for (String c : conversations) {
+        commit(new StoreWrite().appendFeed(List.of("alice"), c, seq));
+      }
+    }
+    commit(new StoreWrite().appendFeed(List.of("alice"), extra, 1));
+
+    List<FeedEntry> all = new ArrayList<>();
+    long[] heads = store.feedHeads("alice");
+    assertThat(heads).hasSize(shards);
+    for (int shard = 0; shard < shards; shard++) {
+      List<FeedEntry> feed = store.feed("alice", shard, 0, 100);
+      int s = shard;
+      assertThat(feed).allSatisfy(e -> assertThat(e.shard()).isEqualTo(s));
+      assertThat(feed).allSatisfy(e -> assertThat(shardOf(e.conversationId())).isEqualTo(s));
+      assertThat(feed).extracting(FeedEntry::feedSeq)
+          .containsExactlyElementsOf(seqRange(1, feed.size()));
+      assertThat(heads[shard]).isEqualTo(feed.size());
+      all.addAll(feed);
+    }
+    assertThat(all).hasSize(2 * conversations.size() + 1);
+    if (shards > 1) {
+      for (String c : conversations) {
+        assertThat(feedOf("alice", c, 0, 100))
+            .filteredOn(e -> e.conversationId().equals(c))
+            .extracting(FeedEntry::seq)
+            .containsExactly(1L, 2L);
+      }
+    }
+    assertThatThrownBy(() -> store.feed("alice", shards, 0, 10))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> store.feed("alice", -1, 0, 10))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   @Test
@@ -283,32 +333,32 @@ public abstract class ParleyStoreConformanceTest {
     }
     commit(new StoreWrite().appendFeed(List.of("alice2"), "g1", 1));
 
-    assertThat(store.feed("alice", 2, 2))
+    assertThat(feedOf("alice", "g1", 2, 2))
         .extracting(FeedEntry::feedSeq)
         .containsExactly(3L, 4L);
-    assertThat(store.feed("alice", 4, 10)).extracting(FeedEntry::feedSeq).containsExactly(5L);
-    assertThat(store.feed("alice", 5, 10)).isEmpty();
+    assertThat(feedOf("alice", "g1", 4, 10)).extracting(FeedEntry::feedSeq).containsExactly(5L);
+    assertThat(feedOf("alice", "g1", 5, 10)).isEmpty();
   }
 
   @Test
   void severalAppendsInOneWriteAreOrderedAsAdded() {
+    String g2 = sameShardAs("g1", "g");
     commit(
         new StoreWrite()
             .appendFeed(List.of("alice"), "g1", 1)
             .appendFeed(List.of("alice"), "g1", 2)
-            .appendFeed(List.of("alice"), "g2", 1));
+            .appendFeed(List.of("alice"), g2, 1));
 
-    assertThat(store.feed("alice", 0, 10))
+    assertThat(feedOf("alice", "g1", 0, 10))
         .containsExactly(
-            new FeedEntry("alice", 1, "g1", 1),
-            new FeedEntry("alice", 2, "g1", 2),
-            new FeedEntry("alice", 3, "g2", 1));
+            entry("alice", 1, "g1", 1), entry("alice", 2, "g1", 2), entry("alice", 3, g2, 1));
   }
 
   /**
-   * Many threads, each the writer of its own conversation, append feed entries concurrently. Every
-   * user's feed must be gapless 1..N, hold exactly the appended entries, list each conversation's
-   * events in seq order, and order any two entries the same way for every user (commit order).
+   * Many threads, each the writer of its own conversation, append feed entries concurrently. Each
+   * of every user's shard feeds must be gapless 1..N, together they hold exactly the appended
+   * entries, list each conversation's events in seq order, and order any two entries of one shard
+   * the same way for every user (commit order).
    */
   @Test
   void feedSeqsAreGaplessAndInCommitOrderAcrossConcurrentWriters() throws Exception {
@@ -357,31 +407,41 @@ public abstract class ParleyStoreConformanceTest {
       pool.shutdownNow();
     }
 
+    int shards = store.shards().count();
     Map<String, Integer> rankInU0 = new HashMap<>();
-    List<FeedEntry> u0 = store.feed("u0", 0, 10_000);
-    for (int i = 0; i < u0.size(); i++) {
-      rankInU0.put(u0.get(i).conversationId() + "#" + u0.get(i).seq(), i);
+    for (int shard = 0; shard < shards; shard++) {
+      List<FeedEntry> u0 = store.feed("u0", shard, 0, 10_000);
+      for (int i = 0; i < u0.size(); i++) {
+        rankInU0.put(u0.get(i).conversationId() + "#" + u0.get(i).seq(), i);
+      }
     }
     for (String u : users) {
-      List<FeedEntry> feed = store.feed(u, 0, 10_000);
-      Set<String> expectedEntries = expected.get(u);
-      assertThat(feed).extracting(FeedEntry::feedSeq)
-          .containsExactlyElementsOf(seqRange(1, expectedEntries.size()));
-      assertThat(store.feedHead(u)).isEqualTo(expectedEntries.size());
-      assertThat(feed)
-          .extracting(e -> e.conversationId() + "#" + e.seq())
-          .containsExactlyInAnyOrderElementsOf(expectedEntries);
-      Map<String, Long> lastSeqPerConversation = new HashMap<>();
-      int lastRank = -1;
-      for (FeedEntry e : feed) {
-        Long previous = lastSeqPerConversation.put(e.conversationId(), e.seq());
-        assertThat(previous == null || previous < e.seq())
-            .as("%s: %s after seq %s", u, e, previous)
-            .isTrue();
-        int rank = rankInU0.get(e.conversationId() + "#" + e.seq());
-        assertThat(rank).as("%s: commit order of %s", u, e).isGreaterThan(lastRank);
-        lastRank = rank;
+      List<String> all = new ArrayList<>();
+      for (int shard = 0; shard < shards; shard++) {
+        List<FeedEntry> feed = store.feed(u, shard, 0, 10_000);
+        assertThat(feed).extracting(FeedEntry::feedSeq)
+            .containsExactlyElementsOf(seqRange(1, feed.size()));
+        assertThat(store.feedHeads(u)[shard]).isEqualTo(feed.size());
+        feed.forEach(e -> all.add(e.conversationId() + "#" + e.seq()));
+        assertInOrder(u, feed, rankInU0);
       }
+      assertThat(all).containsExactlyInAnyOrderElementsOf(expected.get(u));
+    }
+  }
+
+  /** One shard feed of a user: each conversation in seq order, entries in u0's commit order. */
+  private static void assertInOrder(
+      String u, List<FeedEntry> feed, Map<String, Integer> rankInU0) {
+    Map<String, Long> lastSeqPerConversation = new HashMap<>();
+    int lastRank = -1;
+    for (FeedEntry e : feed) {
+      Long previous = lastSeqPerConversation.put(e.conversationId(), e.seq());
+      assertThat(previous == null || previous < e.seq())
+          .as("%s: %s after seq %s", u, e, previous)
+          .isTrue();
+      int rank = rankInU0.get(e.conversationId() + "#" + e.seq());
+      assertThat(rank).as("%s: commit order of %s", u, e).isGreaterThan(lastRank);
+      lastRank = rank;
     }
   }
 
@@ -433,7 +493,7 @@ public abstract class ParleyStoreConformanceTest {
         .containsExactly(message("g1", 1, 1), message("g1", 2, 2));
     assertThat(store.idempotentSeq("g1", "alice", "cm-2")).isEqualTo(OptionalLong.of(2));
     assertThat(store.receipt("g1", "alice")).contains(receipt);
-    assertThat(store.feedHead("alice")).isEqualTo(2);
+    assertThat(headOf("alice", "g1")).isEqualTo(2);
   }
 
   @Test
@@ -444,7 +504,7 @@ public abstract class ParleyStoreConformanceTest {
     reopen();
     commit(new StoreWrite().appendFeed(List.of("alice"), "g1", 3));
 
-    assertThat(store.feed("alice", 0, 10))
+    assertThat(feedOf("alice", "g1", 0, 10))
         .extracting(FeedEntry::feedSeq, FeedEntry::seq)
         .containsExactly(
             tuple(1L, 1L),
@@ -487,11 +547,40 @@ public abstract class ParleyStoreConformanceTest {
 
     commit(new StoreWrite().appendFeed(List.of("alice"), "g1", 2));
 
-    assertThat(store.feed("alice", 0, 10))
-        .containsExactly(new FeedEntry("alice", 1, "g1", 1), new FeedEntry("alice", 2, "g1", 2));
+    assertThat(feedOf("alice", "g1", 0, 10))
+        .containsExactly(entry("alice", 1, "g1", 1), entry("alice", 2, "g1", 2));
   }
 
   // ---- helpers ----
+
+  protected final int shardOf(String conversationId) {
+    return store.shards().of(conversationId);
+  }
+
+  /** The user's feed of the shard that holds {@code conversationId}. */
+  protected final List<FeedEntry> feedOf(
+      String userId, String conversationId, long afterFeedSeq, int limit) {
+    return store.feed(userId, shardOf(conversationId), afterFeedSeq, limit);
+  }
+
+  /** The head of the user's feed of the shard that holds {@code conversationId}. */
+  protected final long headOf(String userId, String conversationId) {
+    return store.feedHeads(userId)[shardOf(conversationId)];
+  }
+
+  protected final FeedEntry entry(String userId, long feedSeq, String conversationId, long seq) {
+    return new FeedEntry(userId, shardOf(conversationId), feedSeq, conversationId, seq);
+  }
+
+  /** A conversation id {@code prefix<n>}, other than {@code other}, in the same shard. */
+  protected final String sameShardAs(String other, String prefix) {
+    for (int n = 0; ; n++) {
+      String id = prefix + n;
+      if (!id.equals(other) && shardOf(id) == shardOf(other)) {
+        return id;
+      }
+    }
+  }
 
   /** Writes and waits for durability. */
   protected final void commit(StoreWrite w) {

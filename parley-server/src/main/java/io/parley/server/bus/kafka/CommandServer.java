@@ -157,12 +157,11 @@ public final class CommandServer implements AutoCloseable {
     Objects.requireNonNull(onActive, "onActive");
     Objects.requireNonNull(onLeaseLost, "onLeaseLost");
     try (Admin admin = Admin.create(KafkaClients.admin(settings))) {
-      KafkaClients.ensureTopic(
+      KafkaClients.ensureCommandTopic(
           admin,
           RemoteEngine.commandTopic(settings),
           settings.commandPartitions(),
-          settings.replicationFactor(),
-          Map.of("retention.ms", String.valueOf(Duration.ofDays(1).toMillis())));
+          settings.replicationFactor());
     }
     Map<String, Object> consumerProps =
         KafkaClients.consumer(settings, "command-server", groupId(settings));

@@ -1,6 +1,7 @@
 package io.parley.server.bus.kafka;
 
 import java.util.HashMap;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -88,6 +89,45 @@ public final class KafkaClients {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while creating topic " + name, e);
+    }
+  }
+
+  /**
+   * Creates the command topic if needed and checks its partition count: the partitions are the
+   * conversation shards (a gateway picks a command's partition from its conversation's shard, and
+   * the store lays out feeds by shard), so a topic created with another count must stop the start.
+   */
+  public static void ensureCommandTopic(
+      Admin admin, String name, int partitions, short replication) {
+    // Calls are useless after their deadline; a day covers any engine outage worth replaying.
+    ensureTopic(
+        admin,
+        name,
+        partitions,
+        replication,
+        Map.of("retention.ms", String.valueOf(Duration.ofDays(1).toMillis())));
+    int actual;
+    try {
+      actual =
+          admin.describeTopics(List.of(name)).allTopicNames().get(30, TimeUnit.SECONDS)
+              .get(name).partitions().size();
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("cannot describe Kafka topic " + name + ": " + e.getCause(), e);
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("Kafka did not answer while describing topic " + name, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while describing topic " + name, e);
+    }
+    if (actual != partitions) {
+      throw new IllegalStateException(
+          "Kafka topic "
+              + name
+              + " has "
+              + actual
+              + " partitions, but cluster.kafka.command_partitions is "
+              + partitions
+              + ": the count is fixed for the life of a cluster");
     }
   }
 }

@@ -6,6 +6,7 @@ import io.parley.protocol.cluster.v1.RpcCall;
 import io.parley.protocol.cluster.v1.RpcReply;
 import io.parley.protocol.v1.ErrorCode;
 import io.parley.server.auth.TokenVerifier;
+import io.parley.server.store.ConversationShards;
 import io.parley.server.core.Caller;
 import io.parley.server.core.DaemonThreads;
 import io.parley.server.core.ParleyException;
@@ -58,6 +59,7 @@ public final class RemoteEngine implements RpcChannel, AutoCloseable {
 
   private final KafkaSettings settings;
   private final String commandTopic;
+  private final ConversationShards shards;
   private final String replyTopic;
   private final KafkaProducer<String, byte[]> producer;
   private final KafkaConsumer<byte[], byte[]> replies;
@@ -78,6 +80,7 @@ public final class RemoteEngine implements RpcChannel, AutoCloseable {
       KafkaConsumer<byte[], byte[]> replies) {
     this.settings = settings;
     this.commandTopic = commandTopic(settings);
+    this.shards = new ConversationShards(settings.commandPartitions());
     this.replyTopic = replyTopic(settings, settings.nodeId());
     this.producer = producer;
     this.replies = replies;
@@ -113,12 +116,8 @@ public final class RemoteEngine implements RpcChannel, AutoCloseable {
   public static RemoteEngine start(KafkaSettings settings) {
     Objects.requireNonNull(settings, "settings");
     try (Admin admin = Admin.create(KafkaClients.admin(settings))) {
-      KafkaClients.ensureTopic(
-          admin,
-          commandTopic(settings),
-          settings.commandPartitions(),
-          settings.replicationFactor(),
-          Map.of());
+      KafkaClients.ensureCommandTopic(
+          admin, commandTopic(settings), settings.commandPartitions(), settings.replicationFactor());
       // Replies are useless after the request timeout: keep them briefly.
       KafkaClients.ensureTopic(
           admin,
@@ -206,8 +205,9 @@ public final class RemoteEngine implements RpcChannel, AutoCloseable {
       // close() may have swept the table before this call was added.
       fail(correlationId, shutdown());
     }
+    String key = method.key(caller, request);
     ProducerRecord<String, byte[]> record =
-        new ProducerRecord<>(commandTopic, method.key(caller, request), call.toByteArray());
+        new ProducerRecord<>(commandTopic, shards.of(key), key, call.toByteArray());
     try {
       sender.execute(() -> send(correlationId, record));
     } catch (RejectedExecutionException e) {

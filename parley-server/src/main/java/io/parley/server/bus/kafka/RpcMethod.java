@@ -93,9 +93,9 @@ public final class RpcMethod<S, Q extends Message, R extends Message> {
   /**
    * The Kafka record key of a call: the conversation id for conversation-scoped requests (so one
    * conversation's commands stay in order on one partition, owned by one engine), otherwise the
-   * user the request is about, otherwise the caller. Keys are the bare ids, so that a
-   * conversation's partition is {@code murmur2(conversationId) % partitions} (see {@link
-   * KafkaSettings#commandPartitions}).
+   * user the request is about, otherwise the caller. The gateway sends the
+   * call to the partition of the key's {@link io.parley.server.store.ConversationShards shard}, so
+   * a conversation's commands reach the engine that owns its shard's feeds.
    */
   public String key(Caller caller, Q request) {
     String conversation = stringField(request, CONVERSATION_ID);

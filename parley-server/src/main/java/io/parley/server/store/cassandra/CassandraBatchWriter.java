@@ -33,14 +33,14 @@ final class CassandraBatchWriter implements GroupCommitQueue.Engine<StoreWrite> 
   private final CqlSession session;
   private final Tables tables;
   private final BatchCommitter committer;
-  private final FeedHeads feedHeads;
+  private final FeedHeads<FeedTable.Key> feedHeads;
   private long lastTimestampMicros;
 
   CassandraBatchWriter(CqlSession session, Tables tables, BatchCommitter committer) {
     this.session = session;
     this.tables = tables;
     this.committer = committer;
-    this.feedHeads = new FeedHeads(tables.feed::head, tables.feed::heads, 65_536);
+    this.feedHeads = new FeedHeads<>(tables.feed::head, tables.feed::heads, 65_536);
   }
 
   @Override
@@ -68,11 +68,11 @@ final class CassandraBatchWriter implements GroupCommitQueue.Engine<StoreWrite> 
   @Override
   public long commit(List<StoreWrite> accepted) {
     try {
-      List<String> feedUsers = new ArrayList<>();
+      List<FeedTable.Key> feeds = new ArrayList<>();
       for (StoreWrite w : accepted) {
-        w.feedAppends().forEach(f -> feedUsers.addAll(f.userIds()));
+        feeds.addAll(tables.feedKeys(w));
       }
-      feedHeads.preload(feedUsers);
+      feedHeads.preload(feeds);
       List<BatchableStatement<?>> statements = new ArrayList<>();
       for (StoreWrite w : accepted) {
         tables.addTo(statements, w, nextTimestamp(), feedHeads);

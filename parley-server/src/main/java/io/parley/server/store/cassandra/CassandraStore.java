@@ -8,6 +8,7 @@ import io.parley.server.config.ParleyConfig;
 import io.parley.server.store.CommitStats;
 import io.parley.server.store.ConversationRecord;
 import io.parley.server.store.EventRef;
+import io.parley.server.store.ConversationShards;
 import io.parley.server.store.FeedEntry;
 import io.parley.server.store.GroupCommitQueue;
 import io.parley.server.store.MemberRecord;
@@ -35,8 +36,8 @@ import java.util.concurrent.CompletableFuture;
  * FeedTable}, ...), bucketing, consistency and atomicity are described in docs/architecture.md.
  *
  * <p><b>Writes</b> are validated on the calling thread and queued for a single writer ({@link
- * GroupCommitQueue} with {@link CassandraBatchWriter}) that commits them as LOGGED batches at LOCAL_QUORUM, assigns per-user feed seqs
- * in commit order, and completes the futures <b>on the writer thread, in submission order</b>.
+ * GroupCommitQueue} with {@link CassandraBatchWriter}) that commits them as LOGGED batches at
+ * LOCAL_QUORUM, assigns per-(user, shard) feed seqs in commit order, and completes the futures <b>on the writer thread, in submission order</b>.
  * A write whose future completed is durable on a quorum of local replicas; a failed write's
  * outcome may be unknown (a timed-out logged batch can still be applied later from the batchlog),
  * and the epoch increases so that the sequencer reloads its state.
@@ -54,6 +55,7 @@ public final class CassandraStore implements ParleyStore, CommitStats {
   private final CqlSession session;
   private final boolean ownsSession;
   private final Cql cql;
+  private final ConversationShards shards;
   private final Tables tables;
   private final GroupCommitQueue<StoreWrite> writer;
 
@@ -61,12 +63,14 @@ public final class CassandraStore implements ParleyStore, CommitStats {
       CqlSession session,
       boolean ownsSession,
       String keyspace,
+      ConversationShards shards,
       BatchCommitter committer,
       int maxBatchWrites) {
     this.session = session;
     this.ownsSession = ownsSession;
+    this.shards = shards;
     this.cql = new Cql(session, keyspace);
-    this.tables = new Tables(cql);
+    this.tables = new Tables(cql, shards);
     this.writer =
         new GroupCommitQueue<>(
             new CassandraBatchWriter(session, tables, committer),
@@ -78,17 +82,24 @@ public final class CassandraStore implements ParleyStore, CommitStats {
   }
 
   /**
-   * Connects to the cluster, applies missing schema migrations and starts the writer.
+   * Connects to the cluster, applies missing schema migrations, checks that the keyspace was
+   * created with the same shard count (recording it on first use) and starts the writer.
    *
+   * @param shards the cluster's conversation shards (one per command partition)
    * @param maxBatchWrites most writes grouped into one logged batch, at least 1
    * @throws StoreUnavailableException if the cluster cannot be reached or the schema not applied
+   * @throws IllegalStateException if the keyspace was created with another shard count
    */
-  public static CassandraStore open(ParleyConfig.Cassandra config, int maxBatchWrites) {
-    return open(config, maxBatchWrites, BatchCommitter.CASSANDRA);
+  public static CassandraStore open(
+      ParleyConfig.Cassandra config, ConversationShards shards, int maxBatchWrites) {
+    return open(config, shards, maxBatchWrites, BatchCommitter.CASSANDRA);
   }
 
   static CassandraStore open(
-      ParleyConfig.Cassandra config, int maxBatchWrites, BatchCommitter committer) {
+      ParleyConfig.Cassandra config,
+      ConversationShards shards,
+      int maxBatchWrites,
+      BatchCommitter committer) {
     Objects.requireNonNull(config, "config");
     CqlSession session;
     try {
@@ -98,7 +109,7 @@ public final class CassandraStore implements ParleyStore, CommitStats {
           "cannot connect to Cassandra at " + config.contactPoints() + ": " + e.getMessage(), e);
     }
     try {
-      return open(session, true, config, maxBatchWrites, committer);
+      return open(session, true, config, shards, maxBatchWrites, committer);
     } catch (RuntimeException e) {
       session.close();
       throw e;
@@ -113,6 +124,7 @@ public final class CassandraStore implements ParleyStore, CommitStats {
       CqlSession session,
       boolean ownsSession,
       ParleyConfig.Cassandra config,
+      ConversationShards shards,
       int maxBatchWrites,
       BatchCommitter committer) {
     if (maxBatchWrites < 1) {
@@ -120,8 +132,10 @@ public final class CassandraStore implements ParleyStore, CommitStats {
     }
     try {
       SchemaMigrations.apply(session, config.keyspace(), config.replication());
+      StoreSettings.requireShardCount(session, config.keyspace(), shards.count());
       CassandraStore store =
-          new CassandraStore(session, ownsSession, config.keyspace(), committer, maxBatchWrites);
+          new CassandraStore(
+              session, ownsSession, config.keyspace(), shards, committer, maxBatchWrites);
       store.writer.start();
       return store;
     } catch (DriverException e) {
@@ -212,13 +226,18 @@ public final class CassandraStore implements ParleyStore, CommitStats {
   }
 
   @Override
-  public List<FeedEntry> feed(String userId, long afterFeedSeq, int limit) {
-    return tables.feed.read(userId, afterFeedSeq, limit);
+  public ConversationShards shards() {
+    return shards;
   }
 
   @Override
-  public long feedHead(String userId) {
-    return tables.feed.head(userId);
+  public List<FeedEntry> feed(String userId, int shard, long afterFeedSeq, int limit) {
+    return tables.feed.read(userId, shard, afterFeedSeq, limit);
+  }
+
+  @Override
+  public long[] feedHeads(String userId) {
+    return tables.feed.heads(userId);
   }
 
   @Override

@@ -9,46 +9,47 @@ import java.util.function.Function;
 import java.util.function.ToLongFunction;
 
 /**
- * Assigns per-user feed seqs for the writer: each user's committed head is read lazily from {@code
- * feed_heads} and cached in a bounded LRU. Seqs handed out for the batch being built stay pending
+ * Assigns feed seqs for the writer: each feed's committed head (a feed is identified by a key of
+ * type {@code K}, in production a (user, shard) {@link FeedTable.Key}) is read lazily from the
+ * heads table and cached in a bounded LRU. Seqs handed out for the batch being built stay pending
  * until {@link #commit()}; {@link #rollback()} forgets them and the whole cache, so after a failed
  * batch every head is re-read from the cluster. (The embedded engine has the same logic in its own
  * package; this copy stays here so the engines remain independent of each other.)
  *
  * <p>Not thread-safe: confined to the writer thread.
  */
-final class FeedHeads {
-  private final ToLongFunction<String> committedHead;
-  private final Function<Collection<String>, Map<String, Long>> committedHeads;
-  private final Map<String, Long> pending = new LinkedHashMap<>();
-  private final LinkedHashMap<String, Long> cache;
+final class FeedHeads<K> {
+  private final ToLongFunction<K> committedHead;
+  private final Function<Collection<K>, Map<K, Long>> committedHeads;
+  private final Map<K, Long> pending = new LinkedHashMap<>();
+  private final LinkedHashMap<K, Long> cache;
 
   /**
-   * @param committedHead reads one user's committed head (0 if none)
-   * @param committedHeads reads many users' committed heads at once
-   * @param cacheSize most users whose heads are kept in memory
+   * @param committedHead reads one feed's committed head (0 if none)
+   * @param committedHeads reads many feeds' committed heads at once
+   * @param cacheSize most feeds whose heads are kept in memory
    */
   FeedHeads(
-      ToLongFunction<String> committedHead,
-      Function<Collection<String>, Map<String, Long>> committedHeads,
+      ToLongFunction<K> committedHead,
+      Function<Collection<K>, Map<K, Long>> committedHeads,
       int cacheSize) {
     this.committedHead = committedHead;
     this.committedHeads = committedHeads;
     this.cache =
         new LinkedHashMap<>(16, 0.75f, true) {
           @Override
-          protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+          protected boolean removeEldestEntry(Map.Entry<K, Long> eldest) {
             return size() > cacheSize;
           }
         };
   }
 
-  /** Loads the heads of every listed user that is not known yet, in one bulk read. */
-  void preload(Collection<String> userIds) {
-    Set<String> missing = new LinkedHashSet<>();
-    for (String userId : userIds) {
-      if (!pending.containsKey(userId) && !cache.containsKey(userId)) {
-        missing.add(userId);
+  /** Loads the heads of every listed feed that is not known yet, in one bulk read. */
+  void preload(Collection<K> feeds) {
+    Set<K> missing = new LinkedHashSet<>();
+    for (K feed : feeds) {
+      if (!pending.containsKey(feed) && !cache.containsKey(feed)) {
+        missing.add(feed);
       }
     }
     if (missing.size() > 1) {
@@ -56,18 +57,18 @@ final class FeedHeads {
     }
   }
 
-  /** The user's next feed seq in the batch being built. */
-  long next(String userId) {
-    Long current = pending.get(userId);
+  /** The feed's next feed seq in the batch being built. */
+  long next(K feed) {
+    Long current = pending.get(feed);
     if (current == null) {
-      current = cache.get(userId);
+      current = cache.get(feed);
     }
-    long next = (current != null ? current : committedHead.applyAsLong(userId)) + 1;
-    pending.put(userId, next);
+    long next = (current != null ? current : committedHead.applyAsLong(feed)) + 1;
+    pending.put(feed, next);
     return next;
   }
 
-  /** The batch is durable: its seqs become the users' heads. */
+  /** The batch is durable: its seqs become the feeds' heads. */
   void commit() {
     cache.putAll(pending);
     pending.clear();

@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  */
 final class SchemaMigrations {
   /** Every migration, oldest first; the number before {@code __} is its version. */
-  static final List<String> SCRIPTS = List.of("V1__schema.cql", "V2__notifications.cql");
+  static final List<String> SCRIPTS = List.of(
+      "V1__schema.cql", "V2__notifications.cql", "V3__sharded_feeds.cql");
 
   private static final Logger log = LoggerFactory.getLogger(SchemaMigrations.class);
   private static final String SCOPE = "parley";

@@ -2,6 +2,7 @@ package io.parley.server.store.cassandra;
 
 import com.datastax.oss.driver.api.core.cql.BatchableStatement;
 import io.parley.server.store.ConversationRecord;
+import io.parley.server.store.ConversationShards;
 import io.parley.server.store.EventRef;
 import io.parley.server.store.IdempotencyEntry;
 import io.parley.server.store.MemberRecord;
@@ -12,6 +13,7 @@ import io.parley.server.store.StoreWrite;
 import io.parley.server.store.StoredEvent;
 import io.parley.server.store.UserRecord;
 import io.parley.server.store.WebhookRecord;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,20 +40,33 @@ final class Tables {
   final PushTargetsTable pushTargets;
   final MutesTable mutes;
 
-  Tables(Cql cql) {
+  private final ConversationShards shards;
+
+  Tables(Cql cql, ConversationShards shards) {
+    this.shards = shards;
     this.users = new UsersTable(cql);
     this.conversations = new ConversationsTable(cql);
     this.events = new EventsTable(cql);
     this.members = new MembersTable(cql);
     this.idempotency = new IdempotencyTable(cql);
     this.receipts = new ReceiptsTable(cql);
-    this.feed = new FeedTable(cql);
+    this.feed = new FeedTable(cql, shards.count());
     this.notifyPending = new NotifyPendingTable(cql);
     this.outbox = new OutboxTable(cql);
     this.deadLetters = new DeadLettersTable(cql);
     this.webhooks = new WebhooksTable(cql);
     this.pushTargets = new PushTargetsTable(cql);
     this.mutes = new MutesTable(cql);
+  }
+
+  /** The feeds a write appends to, so the writer can read their heads in one bulk read first. */
+  List<FeedTable.Key> feedKeys(StoreWrite w) {
+    List<FeedTable.Key> keys = new ArrayList<>();
+    for (StoreWrite.FeedAppend f : w.feedAppends()) {
+      int shard = shards.of(f.conversationId());
+      f.userIds().forEach(userId -> keys.add(new FeedTable.Key(userId, shard)));
+    }
+    return keys;
   }
 
   /**
@@ -110,7 +125,10 @@ final class Tables {
    * receipt moved twice), exactly as if they had been committed one after the other.
    */
   void addTo(
-      List<BatchableStatement<?>> batch, StoreWrite w, long timestamp, FeedHeads feedHeads) {
+      List<BatchableStatement<?>> batch,
+      StoreWrite w,
+      long timestamp,
+      FeedHeads<FeedTable.Key> feedHeads) {
     for (UserRecord u : w.users()) {
       users.put(batch, u, timestamp);
     }
@@ -132,15 +150,17 @@ final class Tables {
     for (ReceiptRecord r : w.receipts()) {
       receipts.put(batch, r, timestamp);
     }
-    Map<String, Long> heads = new LinkedHashMap<>();
+    Map<FeedTable.Key, Long> heads = new LinkedHashMap<>();
     for (StoreWrite.FeedAppend f : w.feedAppends()) {
+      int shard = shards.of(f.conversationId());
       for (String userId : f.userIds()) {
-        long feedSeq = feedHeads.next(userId);
-        feed.append(batch, userId, feedSeq, f.conversationId(), f.seq(), timestamp);
-        heads.put(userId, feedSeq);
+        FeedTable.Key key = new FeedTable.Key(userId, shard);
+        long feedSeq = feedHeads.next(key);
+        feed.append(batch, key, feedSeq, f.conversationId(), f.seq(), timestamp);
+        heads.put(key, feedSeq);
       }
     }
-    heads.forEach((userId, head) -> feed.putHead(batch, userId, head, timestamp));
+    heads.forEach((key, head) -> feed.putHead(batch, key, head, timestamp));
     addNotifyTo(batch, w, timestamp);
   }
 

@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.parley.server.config.ParleyConfig;
 import io.parley.server.store.ConversationRecord;
 import io.parley.server.store.EventRef;
+import io.parley.server.store.ConversationShards;
 import io.parley.server.store.FeedEntry;
 import io.parley.server.store.MemberRecord;
 import io.parley.server.store.OutboxJob;
@@ -205,13 +206,18 @@ public final class CircuitBreakingStore implements ParleyStore {
   }
 
   @Override
-  public List<FeedEntry> feed(String userId, long afterFeedSeq, int limit) {
-    return reads.call(() -> store.feed(userId, afterFeedSeq, limit));
+  public ConversationShards shards() {
+    return store.shards();
   }
 
   @Override
-  public long feedHead(String userId) {
-    return reads.call(() -> store.feedHead(userId));
+  public List<FeedEntry> feed(String userId, int shard, long afterFeedSeq, int limit) {
+    return reads.call(() -> store.feed(userId, shard, afterFeedSeq, limit));
+  }
+
+  @Override
+  public long[] feedHeads(String userId) {
+    return reads.call(() -> store.feedHeads(userId));
   }
 
   @Override

@@ -154,10 +154,11 @@ final class RecordCodec {
         });
   }
 
+  /** Decodes an entry of the embedded store's only feed shard (0). */
   static FeedEntry decodeFeed(String userId, long feedSeq, byte[] value) {
     ByteBuffer in = open(value);
     try {
-      return new FeedEntry(userId, feedSeq, readString(in), in.getLong());
+      return new FeedEntry(userId, 0, feedSeq, readString(in), in.getLong());
     } catch (BufferUnderflowException e) {
       throw corrupt("feed entry", e);
     }

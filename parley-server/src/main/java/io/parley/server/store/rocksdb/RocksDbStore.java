@@ -3,6 +3,7 @@ package io.parley.server.store.rocksdb;
 import io.parley.server.store.CommitStats;
 import io.parley.server.store.ConversationRecord;
 import io.parley.server.store.EventRef;
+import io.parley.server.store.ConversationShards;
 import io.parley.server.store.FeedEntry;
 import io.parley.server.store.GroupCommitQueue;
 import io.parley.server.store.MemberRecord;
@@ -220,7 +221,14 @@ public final class RocksDbStore implements ParleyStore, CommitStats {
   }
 
   @Override
-  public List<FeedEntry> feed(String userId, long afterFeedSeq, int limit) {
+  public ConversationShards shards() {
+    return ConversationShards.SINGLE;
+  }
+
+  /** The embedded store has one shard, so each user's feed is a single part (shard 0). */
+  @Override
+  public List<FeedEntry> feed(String userId, int shard, long afterFeedSeq, int limit) {
+    checkShard(shard);
     byte[] prefix = KeyCodec.prefix(userId);
     checkLimit(limit);
     if (limit == 0 || afterFeedSeq == Long.MAX_VALUE) {
@@ -241,9 +249,15 @@ public final class RocksDbStore implements ParleyStore, CommitStats {
 
   /** Reads the last committed feed seq from disk, so it reflects every completed write. */
   @Override
-  public long feedHead(String userId) {
+  public long[] feedHeads(String userId) {
     KeyCodec.validateId(userId);
-    return read(() -> lastFeedSeqOnDisk(userId));
+    return new long[] {read(() -> lastFeedSeqOnDisk(userId))};
+  }
+
+  private static void checkShard(int shard) {
+    if (shard != 0) {
+      throw new IllegalArgumentException("the embedded store has one shard (0), not " + shard);
+    }
   }
 
   @Override

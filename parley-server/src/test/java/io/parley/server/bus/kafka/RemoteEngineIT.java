@@ -25,12 +25,15 @@ import io.parley.server.gateway.GatewayServices;
 import io.parley.server.messaging.EngineFixture;
 import io.parley.server.notify.NotificationService;
 import io.parley.server.notify.NotifyModule;
+import io.parley.server.store.ConversationShards;
 import io.parley.server.testing.KafkaExtension;
 import io.parley.server.testing.KafkaTestBroker;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -38,9 +41,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -206,6 +214,50 @@ class RemoteEngineIT {
     }
     assertThat(get(rpc.users().upsert("dave", "Dave", "")).getDisplayName()).isEqualTo("Dave");
     assertThat(server.isReady()).isTrue();
+  }
+
+  /**
+   * The command topic's partitions are the conversation shards the store lays feeds out by, so a
+   * process configured with another count must not start against an existing topic.
+   */
+  @Test
+  void aProcessWithAnotherShardCountRefusesTheExistingCommandTopic() {
+    KafkaSettings other =
+        new KafkaSettings(kafka.bootstrapServers(), prefix, 6, (short) 1, "gateway-6", TIMEOUT);
+
+    assertThatThrownBy(() -> RemoteEngine.start(other))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("has 4 partitions, but cluster.kafka.command_partitions is 6");
+  }
+
+  /** Each call goes to the partition of its key's shard (the engine that owns its feeds). */
+  @Test
+  void callsGoToThePartitionOfTheirKeysShard() throws Exception {
+    ConversationShards shards = new ConversationShards(4);
+    rpc.users().upsert("frank", "", "").get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    try (KafkaConsumer<String, byte[]> reader =
+        new KafkaConsumer<>(
+            KafkaClients.consumer(settings("probe"), "probe", null),
+            new StringDeserializer(),
+            new ByteArrayDeserializer())) {
+      List<TopicPartition> partitions = new ArrayList<>();
+      for (int p = 0; p < 4; p++) {
+        partitions.add(new TopicPartition(RemoteEngine.commandTopic(settings("x")), p));
+      }
+      reader.assign(partitions);
+      reader.seekToBeginning(partitions);
+      Map<String, Integer> partitionOfKey = new HashMap<>();
+      await()
+          .atMost(TIMEOUT)
+          .until(
+              () -> {
+                for (ConsumerRecord<String, byte[]> r : reader.poll(Duration.ofMillis(200))) {
+                  partitionOfKey.put(r.key(), r.partition());
+                }
+                return partitionOfKey.containsKey("frank");
+              });
+      assertThat(partitionOfKey.get("frank")).isEqualTo(shards.of("frank"));
+    }
   }
 
   @Test

@@ -12,8 +12,8 @@ class FeedHeadsTest {
   private final Map<String, Long> disk = new HashMap<>(Map.of("alice", 7L, "bob", 2L));
   private final List<String> singleReads = new ArrayList<>();
   private final List<List<String>> bulkReads = new ArrayList<>();
-  private final FeedHeads heads =
-      new FeedHeads(
+  private final FeedHeads<String> heads =
+      new FeedHeads<>(
           id -> {
             singleReads.add(id);
             return disk.getOrDefault(id, 0L);

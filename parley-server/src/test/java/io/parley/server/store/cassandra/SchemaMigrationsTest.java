@@ -10,7 +10,7 @@ class SchemaMigrationsTest {
   void scriptsAreVersionedInOrder() {
     assertThat(SchemaMigrations.SCRIPTS)
         .extracting(SchemaMigrations::version)
-        .containsExactly(1, 2);
+        .containsExactly(1, 2, 3);
     assertThatThrownBy(() -> SchemaMigrations.version("schema.cql"))
         .isInstanceOf(IllegalArgumentException.class);
   }
@@ -31,6 +31,13 @@ class SchemaMigrationsTest {
     assertThat(SchemaMigrations.statements(script("V2__notifications.cql")))
         .hasSize(6)
         .allSatisfy(s -> assertThat(s).startsWith("CREATE TABLE IF NOT EXISTS ${keyspace}."));
+    assertThat(SchemaMigrations.statements(script("V3__sharded_feeds.cql")))
+        .hasSize(5)
+        .allSatisfy(
+            s ->
+                assertThat(s)
+                    .matches(
+                        "(?s)(CREATE TABLE IF NOT EXISTS|DROP TABLE IF EXISTS) \\$\\{keyspace\\}\\..*"));
   }
 
   private static String script(String name) throws Exception {

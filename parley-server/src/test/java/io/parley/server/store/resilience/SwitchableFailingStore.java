@@ -2,6 +2,7 @@ package io.parley.server.store.resilience;
 
 import io.parley.server.store.ConversationRecord;
 import io.parley.server.store.EventRef;
+import io.parley.server.store.ConversationShards;
 import io.parley.server.store.FeedEntry;
 import io.parley.server.store.MemberRecord;
 import io.parley.server.store.OutboxJob;
@@ -102,13 +103,18 @@ final class SwitchableFailingStore implements ParleyStore {
   }
 
   @Override
-  public List<FeedEntry> feed(String userId, long afterFeedSeq, int limit) {
-    return read(() -> store.feed(userId, afterFeedSeq, limit));
+  public ConversationShards shards() {
+    return store.shards();
   }
 
   @Override
-  public long feedHead(String userId) {
-    return read(() -> store.feedHead(userId));
+  public List<FeedEntry> feed(String userId, int shard, long afterFeedSeq, int limit) {
+    return read(() -> store.feed(userId, shard, afterFeedSeq, limit));
+  }
+
+  @Override
+  public long[] feedHeads(String userId) {
+    return read(() -> store.feedHeads(userId));
   }
 
   @Override

@@ -84,7 +84,7 @@ class RecordCodecTest {
   @Property(tries = 200)
   void feedEntriesRoundTrip(
       @ForAll("text") String conversationId, @ForAll @Positive long seq, @ForAll long feedSeq) {
-    FeedEntry expected = new FeedEntry("u1", feedSeq, conversationId, seq);
+    FeedEntry expected = new FeedEntry("u1", 0, feedSeq, conversationId, seq);
 
     byte[] value = RecordCodec.encodeFeedValue(conversationId, seq);
 
