@@ -160,8 +160,38 @@ class ClusterIT {
     assertThat(Cluster.metric(standby, "parley_cluster_engine_lease_held")).isEqualTo(1);
   }
 
+  /**
+   * The case the engine journal exists for: the active engine freezes (SIGSTOP, like a long GC
+   * pause) with calls in flight, a standby fences it and takes over, and then the frozen engine
+   * wakes up in the middle of its calls. It must not write anything (its journal commits fail), it
+   * must notice and exit, and the clients must see every acknowledged message exactly once.
+   */
   @Test
   @Order(5)
+  void anEnginePausedUnderLoadIsReplacedAndWritesNothingWhenItWakes() throws Exception {
+    ForkedServer standby = cluster.startStandbyEngine();
+    ForkedServer frozen = cluster.engine();
+    underLoad(
+        "pause",
+        false,
+        () -> {
+          frozen.pause();
+          standby.awaitReady(Duration.ofSeconds(60));
+          cluster.promote(standby);
+          frozen.resume();
+        });
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .alias("the replaced engine exits once it wakes up")
+        .until(() -> !frozen.isAlive());
+    // Its heartbeat, its journal or its fenced group membership tells it first, whichever runs.
+    assertThat(frozen.output())
+        .containsAnyOf("lost: another engine took over", "giving up the engine lease");
+    assertThat(Cluster.metric(standby, "parley_cluster_engine_lease_held")).isEqualTo(1);
+  }
+
+  @Test
+  @Order(6)
   void restartingEveryProcessKeepsTheHistory() throws Exception {
     Recorder alice = new Recorder();
     ParleyClient a = connect("r-alice", cluster.uri(), alice);

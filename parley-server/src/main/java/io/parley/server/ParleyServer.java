@@ -11,6 +11,7 @@ import io.parley.server.auth.TokenMinter;
 import io.parley.server.bus.EventBus;
 import io.parley.server.bus.local.LocalEventBus;
 import io.parley.server.bus.kafka.CommandServer;
+import io.parley.server.bus.kafka.EngineJournal;
 import io.parley.server.bus.kafka.KafkaDeliveryBus;
 import io.parley.server.bus.kafka.KafkaInterestRegistry;
 import io.parley.server.bus.kafka.KafkaRoutingBus;
@@ -137,8 +138,24 @@ public final class ParleyServer implements AutoCloseable {
       Map<String, BooleanSupplier> readiness = new LinkedHashMap<>();
 
       CircuitBreakingStore store = null;
+      // A cluster engine on Cassandra records every batch in the engine journal first: that fences
+      // it once a standby took over, and lets the standby apply what it may not have applied.
+      boolean onCassandra = config.storage().engine() == ParleyConfig.StorageEngine.CASSANDRA;
+      EngineJournal journal = kafka != null && engineRole && onCassandra ? new EngineJournal(kafka) : null;
+      CassandraStore journaledStore = null;
       if (engineRole || notifyRole) {
-        ParleyStore engineStore = storeOpener.apply(config);
+        ParleyStore engineStore;
+        if (journal != null) {
+          journaledStore =
+              CassandraStore.openJournaled(
+                  config.cassandra(),
+                  new ConversationShards(cluster.commandPartitions()),
+                  config.storage().maxBatchWrites(),
+                  journal);
+          engineStore = journaledStore;
+        } else {
+          engineStore = storeOpener.apply(config);
+        }
         started.push(engineStore);
         ServerMetrics.bindStore(metrics, (CommitStats) engineStore);
         store = CircuitBreakingStore.wrap(engineStore, config.storeBreaker(), metrics);
@@ -201,11 +218,19 @@ public final class ParleyServer implements AutoCloseable {
       if (kafka != null && engineRole) {
         // Closed before the engine: stops taking calls and answers the admitted ones first.
         NotificationService notify = notifications;
+        CassandraStore replayInto = journaledStore;
         commands =
             CommandServer.start(
                 kafka,
                 LocalServices.of(engine, notifications),
-                deliverWhenActive ? notify::startDelivering : () -> {},
+                lease -> {
+                  if (journal != null) {
+                    journal.activate(lease, replayInto::replayJournal);
+                  }
+                  if (deliverWhenActive) {
+                    notify.startDelivering();
+                  }
+                },
                 () -> stopFencedEngine(self));
         started.push(commands);
         readiness.put("engine_lease", commands::isReady);

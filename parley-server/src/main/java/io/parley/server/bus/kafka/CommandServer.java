@@ -19,6 +19,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -75,7 +76,7 @@ public final class CommandServer implements AutoCloseable {
 
   private final KafkaSettings settings;
   private final LocalServices services;
-  private final Runnable onActive;
+  private final Consumer<EngineLease> onActive;
   private final Runnable onLeaseLost;
   private volatile EngineLease lease;
   private final Clock clock;
@@ -108,7 +109,7 @@ public final class CommandServer implements AutoCloseable {
   private CommandServer(
       KafkaSettings settings,
       LocalServices services,
-      Runnable onActive,
+      Consumer<EngineLease> onActive,
       Runnable onLeaseLost,
       Clock clock,
       KafkaConsumer<byte[], byte[]> consumer,
@@ -135,21 +136,25 @@ public final class CommandServer implements AutoCloseable {
    * server's thread, which waits for the {@link EngineLease} (standing by while another engine
    * holds it), then joins the engines' group and takes commands. Returns at once.
    *
-   * @param onActive called once, on the server's thread, when this engine holds the lease and is
-   *     about to take commands (start the work only the active engine may do)
+   * @param onActive called once with the lease, on the server's thread, when this engine holds it
+   *     and is about to take commands (replay the journal, start the work only the active engine
+   *     may do); if it throws, the lease is given up and {@code onLeaseLost} runs
    * @param onLeaseLost called once when this server stopped taking commands for good while not
    *     being closed: another engine took the lease, or the poll loop failed (the lease is then
    *     released for a standby); the process should exit
    */
   public static CommandServer start(
-      KafkaSettings settings, LocalServices services, Runnable onActive, Runnable onLeaseLost) {
+      KafkaSettings settings,
+      LocalServices services,
+      Consumer<EngineLease> onActive,
+      Runnable onLeaseLost) {
     return start(settings, services, onActive, onLeaseLost, Clock.systemUTC());
   }
 
   static CommandServer start(
       KafkaSettings settings,
       LocalServices services,
-      Runnable onActive,
+      Consumer<EngineLease> onActive,
       Runnable onLeaseLost,
       Clock clock) {
     Objects.requireNonNull(settings, "settings");
@@ -206,7 +211,7 @@ public final class CommandServer implements AutoCloseable {
     }
     EngineLease lease = this.lease;
     try {
-      onActive.run();
+      onActive.accept(lease);
       consumer.subscribe(List.of(RemoteEngine.commandTopic(settings)), new Rebalance());
       polling = true;
       while (running && lease.isHeld()) {

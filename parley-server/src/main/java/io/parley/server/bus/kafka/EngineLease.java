@@ -1,6 +1,8 @@
 package io.parley.server.bus.kafka;
 
 import io.parley.server.core.DaemonThreads;
+import io.parley.server.store.StoreUnavailableException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +24,8 @@ import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
@@ -48,15 +52,10 @@ import org.slf4j.LoggerFactory;
  * composition root exits the process, and its supervisor restarts it as a standby). The new holder
  * waits {@link #TAKEOVER_DELAY} after {@code initTransactions} before {@link #acquire} returns, so
  * a previous holder that can reach Kafka has seen its fencing before the new one polls a single
- * command. <b>The window that remains</b>: (1) calls the previous holder had already dispatched to
- * its services before it noticed complete on their own (their store writes are not cancelled) —
- * they may interleave with the new holder's work on the same conversations for as long as they
- * take, normally milliseconds; (2) a previous holder that could not reach Kafka, or stalled (GC
- * pause, SIGSTOP), for longer than the vacancy and takeover delay notices only when it reaches
- * Kafka again, and until then its in-flight calls (never new ones: it cannot poll without Kafka,
- * and it checks the lease before every dispatch) still write to the store. Closing the window
- * needs fencing at the store (a lease epoch in the conversation head's conditional write), which
- * comes with partitioned engines.
+ * command. Calls the previous holder had already dispatched still run, and a holder that was
+ * paused or cut off for longer than the vacancy may resume mid-call; on Cassandra the {@link
+ * EngineJournal} closes that window: every store batch is committed through {@link #journal} on
+ * this same producer before it is applied, so a fenced holder cannot apply anything new.
  *
  * <p>A heartbeat that times out (broker unreachable) does not give up the lease: nobody else can
  * take it without the broker, and the fencing error arrives when the broker is back. Thread-safe.
@@ -79,20 +78,36 @@ public final class EngineLease implements AutoCloseable {
   /** How far back a standby starts reading: a few heartbeats (each a record and a commit marker). */
   private static final int LOOK_BACK_OFFSETS = 64;
 
-  private final KafkaProducer<String, String> producer;
+  /** Largest journal record: a store batch is capped far below (256 KiB of mutations). */
+  static final int MAX_JOURNAL_RECORD_BYTES = 8 * 1024 * 1024;
+
+  /** How long a journal commit that times out is retried before the batch is given up. */
+  private static final Duration JOURNAL_COMMIT_DEADLINE = Duration.ofSeconds(20);
+
+  private final KafkaProducer<String, byte[]> producer;
   private final String topic;
+  private final String journalTopic;
+  /** One transaction at a time on the producer: heartbeats and journal records take turns. */
+  private final Object transactions = new Object();
   private final String nodeId;
   private final Runnable onLost;
   private final Thread heartbeat;
   private volatile boolean held = true;
+  private final java.util.concurrent.atomic.AtomicBoolean lostOnce =
+      new java.util.concurrent.atomic.AtomicBoolean();
   private volatile boolean closed;
   private final CountDownLatch stop = new CountDownLatch(1);
   private boolean commitPending;
 
   private EngineLease(
-      KafkaProducer<String, String> producer, String topic, String nodeId, Runnable onLost) {
+      KafkaProducer<String, byte[]> producer,
+      String topic,
+      String journalTopic,
+      String nodeId,
+      Runnable onLost) {
     this.producer = producer;
     this.topic = topic;
+    this.journalTopic = journalTopic;
     this.nodeId = nodeId;
     this.onLost = onLost;
     this.heartbeat = DaemonThreads.thread(this::beat, "parley-engine-lease");
@@ -101,6 +116,11 @@ public final class EngineLease implements AutoCloseable {
   /** The lease topic and transactional id, {@code <prefix>engine-lease}. */
   public static String leaseName(KafkaSettings settings) {
     return settings.topic("engine-lease");
+  }
+
+  /** The journal topic, {@code <prefix>engine-journal}: one record per store group commit. */
+  public static String journalName(KafkaSettings settings) {
+    return settings.topic("engine-journal");
   }
 
   /**
@@ -124,6 +144,15 @@ public final class EngineLease implements AutoCloseable {
           1,
           settings.replicationFactor(),
           Map.of("retention.ms", String.valueOf(Duration.ofHours(1).toMillis())));
+      // A successor replays only the last few records; a day is ample for diagnosis.
+      KafkaClients.ensureTopic(
+          admin,
+          journalName(settings),
+          1,
+          settings.replicationFactor(),
+          Map.of(
+              "retention.ms", String.valueOf(Duration.ofDays(1).toMillis()),
+              "max.message.bytes", String.valueOf(MAX_JOURNAL_RECORD_BYTES)));
     }
     if (!awaitVacancy(settings, name, cancelled)) {
       return Optional.empty();
@@ -133,15 +162,17 @@ public final class EngineLease implements AutoCloseable {
     // A heartbeat must not hang for the default minute: a slow call is retried on the next tick.
     props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000);
     props.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 30_000);
-    KafkaProducer<String, String> producer =
-        new KafkaProducer<>(props, new StringSerializer(), new StringSerializer());
+    props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, MAX_JOURNAL_RECORD_BYTES);
+    KafkaProducer<String, byte[]> producer =
+        new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
     try {
       producer.initTransactions();
     } catch (KafkaException e) {
       producer.close(Duration.ZERO);
       throw new IllegalStateException("cannot take the engine lease: " + e.getMessage(), e);
     }
-    EngineLease lease = new EngineLease(producer, name, settings.nodeId(), onLost);
+    EngineLease lease =
+        new EngineLease(producer, name, journalName(settings), settings.nodeId(), onLost);
     lease.heartbeat.start();
     log.info("took the engine lease {}; waiting {} ms for a previous holder to stop", name,
         TAKEOVER_DELAY.toMillis());
@@ -225,6 +256,115 @@ public final class EngineLease implements AutoCloseable {
     }
   }
 
+  /**
+   * Commits one journal record in a transaction of the lease's producer: once this returns, the
+   * record is durable in Kafka, and this engine still held the lease when it committed (a
+   * successor's {@code initTransactions} makes every later commit fail). A commit that times out
+   * is retried for a while: its outcome is unknown until it is confirmed or aborted.
+   *
+   * @throws StoreUnavailableException when nothing was recorded: the lease is lost (then {@code
+   *     onLost} has been called) or Kafka could not take the record
+   */
+  public void journal(byte[] record) {
+    synchronized (transactions) {
+      if (!isHeld()) {
+        throw new StoreUnavailableException("this engine no longer holds the engine lease");
+      }
+      try {
+        if (commitPending) {
+          producer.commitTransaction(); // the heartbeat's, left pending by a timeout
+          commitPending = false;
+        }
+        producer.beginTransaction();
+        producer.send(new ProducerRecord<>(journalTopic, nodeId, record));
+      } catch (KafkaException e) {
+        throw journalFailed(e);
+      }
+      commitJournal();
+    }
+  }
+
+  /** Commits the open journal transaction, retrying timeouts until the deadline. */
+  private void commitJournal() {
+    long deadline = System.nanoTime() + JOURNAL_COMMIT_DEADLINE.toNanos();
+    while (true) {
+      try {
+        producer.commitTransaction();
+        return;
+      } catch (TimeoutException e) {
+        if (System.nanoTime() > deadline) {
+          // Past the transaction timeout the coordinator aborts it: nothing was recorded.
+          throw journalFailed(e);
+        }
+        log.warn("engine journal commit timed out (Kafka unreachable?); retrying");
+      } catch (KafkaException e) {
+        throw journalFailed(e);
+      }
+    }
+  }
+
+  /** Aborts what can be aborted, gives the lease up if fenced, and explains the failure. */
+  private StoreUnavailableException journalFailed(KafkaException e) {
+    if (fencing(e) || e instanceof AuthorizationException) {
+      if (held) {
+        lost(e);
+      }
+      return new StoreUnavailableException(
+          "another engine took over: this engine may not write any more", e);
+    }
+    try {
+      producer.abortTransaction();
+    } catch (KafkaException abort) {
+      if (fencing(abort) && held) {
+        lost(abort);
+      }
+    }
+    return new StoreUnavailableException("cannot record the write in the engine journal: "
+        + e.getMessage(), e);
+  }
+
+  /**
+   * The last {@code count} committed records of the journal, oldest first: the batches a new
+   * holder applies again before it takes commands (the previous holder applied every record but
+   * possibly its last one before it stopped). Call after {@link #acquire}, whose fencing settles
+   * any transaction the previous holder left open.
+   *
+   * @throws IllegalStateException when Kafka cannot be read
+   */
+  public static List<byte[]> journalTail(KafkaSettings settings, int count) {
+    TopicPartition tp = new TopicPartition(journalName(settings), 0);
+    try (KafkaConsumer<String, byte[]> reader =
+        new KafkaConsumer<>(
+            KafkaClients.consumer(settings, "engine-journal-replay", null),
+            new StringDeserializer(),
+            new ByteArrayDeserializer())) {
+      reader.assign(List.of(tp));
+      long end = reader.endOffsets(List.of(tp), settings.requestTimeout()).get(tp);
+      // Each transaction takes two offsets (the record and its commit marker); aborted ones too.
+      reader.seek(tp, Math.max(0, end - 4L * count));
+      java.util.ArrayDeque<byte[]> tail = new java.util.ArrayDeque<>();
+      long deadline = System.nanoTime() + settings.requestTimeout().toNanos() * 3;
+      while (reader.position(tp) < end) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("timed out reading the engine journal");
+        }
+        for (ConsumerRecord<String, byte[]> r : reader.poll(Duration.ofMillis(200))) {
+          tail.addLast(r.value());
+          if (tail.size() > count) {
+            tail.removeFirst();
+          }
+        }
+      }
+      return List.copyOf(tail);
+    } catch (KafkaException e) {
+      throw new IllegalStateException("cannot read the engine journal: " + e.getMessage(), e);
+    }
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
   /** False once another engine took the lease (never true again). */
   public boolean isHeld() {
     return held && !closed;
@@ -233,15 +373,21 @@ public final class EngineLease implements AutoCloseable {
   private void beat() {
     while (!closed && held) {
       try {
-        if (commitPending) {
-          producer.commitTransaction(); // retrying a commit that timed out is allowed
-        } else {
-          producer.beginTransaction();
-          producer.send(new ProducerRecord<>(topic, nodeId, String.valueOf(System.currentTimeMillis())));
-          commitPending = true;
-          producer.commitTransaction();
+        synchronized (transactions) {
+          if (!held) {
+            return;
+          }
+          if (commitPending) {
+            producer.commitTransaction(); // retrying a commit that timed out is allowed
+          } else {
+            producer.beginTransaction();
+            producer.send(
+                new ProducerRecord<>(topic, nodeId, utf8(String.valueOf(System.currentTimeMillis()))));
+            commitPending = true;
+            producer.commitTransaction();
+          }
+          commitPending = false;
         }
-        commitPending = false;
       } catch (ProducerFencedException
           | InvalidProducerEpochException
           | AuthorizationException
@@ -256,8 +402,10 @@ public final class EngineLease implements AutoCloseable {
           return;
         }
         try {
-          producer.abortTransaction();
-          commitPending = false;
+          synchronized (transactions) {
+            producer.abortTransaction();
+            commitPending = false;
+          }
         } catch (KafkaException abort) {
           if (fencing(abort)) {
             lost(abort);
@@ -286,6 +434,9 @@ public final class EngineLease implements AutoCloseable {
   }
 
   private void lost(Exception e) {
+    if (!lostOnce.compareAndSet(false, true)) {
+      return; // the heartbeat and the journal may both notice
+    }
     held = false;
     log.error(
         "engine lease {} lost: another engine took over ({}); this engine stops taking commands",
@@ -323,12 +474,18 @@ public final class EngineLease implements AutoCloseable {
   }
 
   private void release() {
+    synchronized (transactions) {
+      releaseLocked();
+    }
+  }
+
+  private void releaseLocked() {
     try {
       if (commitPending) {
         producer.abortTransaction();
       }
       producer.beginTransaction();
-      producer.send(new ProducerRecord<>(topic, nodeId, RELEASED));
+      producer.send(new ProducerRecord<>(topic, nodeId, utf8(RELEASED)));
       producer.commitTransaction();
       log.info("released the engine lease {}", topic);
     } catch (KafkaException e) {

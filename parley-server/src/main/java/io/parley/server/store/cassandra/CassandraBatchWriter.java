@@ -6,7 +6,12 @@ import com.datastax.oss.driver.api.core.cql.BatchStatement;
 import com.datastax.oss.driver.api.core.cql.BatchType;
 import com.datastax.oss.driver.api.core.cql.BatchableStatement;
 import io.parley.server.store.GroupCommitQueue;
+import io.parley.server.store.StoreUnavailableException;
 import io.parley.server.store.StoreWrite;
+import io.parley.server.store.WriteJournal;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -18,12 +23,16 @@ import java.util.List;
  * <p>Why one writer: it assigns per-user feed seqs ({@link FeedHeads}) in commit order and so keeps
  * every feed gapless without a lightweight transaction per user; and it gives each write a strictly
  * increasing timestamp ({@code USING TIMESTAMP}), so a later write always wins over an earlier one
- * on the same row. A single writer per keyspace is the contract; see docs/architecture.md. A failed
- * batch forgets the feed seqs it handed out (the queue then bumps the epoch).
+ * on the same row. A single writer per keyspace (or, with engines owning shards, per shard) is the
+ * contract; see docs/architecture.md. A failed batch forgets the feed seqs it handed out (the queue
+ * then bumps the epoch). With a {@link WriteJournal} (a cluster engine that has standbys) every
+ * batch is recorded there first, which also fences a writer that was replaced.
  *
  * <p>Writer-thread confined.
  */
 final class CassandraBatchWriter implements GroupCommitQueue.Engine<StoreWrite> {
+  private static final Logger log = LoggerFactory.getLogger(CassandraBatchWriter.class);
+
   /** Most statements in one logged batch (a huge batch hurts the coordinator more than it helps). */
   static final int MAX_STATEMENTS = 512;
 
@@ -34,12 +43,23 @@ final class CassandraBatchWriter implements GroupCommitQueue.Engine<StoreWrite> 
   private final Tables tables;
   private final BatchCommitter committer;
   private final FeedHeads<FeedTable.Key> feedHeads;
+  private final WriteJournal journal;
   private long lastTimestampMicros;
+  /** Raised by a journal replay: every later write is stamped above what the replay wrote. */
+  private final AtomicLong timestampFloor = new AtomicLong();
+  private volatile boolean forgetHeads;
+  private volatile boolean closing;
 
-  CassandraBatchWriter(CqlSession session, Tables tables, BatchCommitter committer) {
+  /**
+   * @param journal where every batch is recorded before it is applied, or null when this process
+   *     is the only writer (see {@link WriteJournal})
+   */
+  CassandraBatchWriter(
+      CqlSession session, Tables tables, BatchCommitter committer, WriteJournal journal) {
     this.session = session;
     this.tables = tables;
     this.committer = committer;
+    this.journal = journal;
     this.feedHeads = new FeedHeads<>(tables.feed::head, tables.feed::heads, 65_536);
   }
 
@@ -67,6 +87,10 @@ final class CassandraBatchWriter implements GroupCommitQueue.Engine<StoreWrite> 
 
   @Override
   public long commit(List<StoreWrite> accepted) {
+    if (forgetHeads) {
+      forgetHeads = false;
+      feedHeads.rollback();
+    }
     try {
       List<FeedTable.Key> feeds = new ArrayList<>();
       for (StoreWrite w : accepted) {
@@ -86,7 +110,12 @@ final class CassandraBatchWriter implements GroupCommitQueue.Engine<StoreWrite> 
                 .setIdempotence(true)
                 .build();
         long started = System.nanoTime();
-        committer.commit(session, batch);
+        if (journal == null) {
+          committer.commit(session, batch);
+        } else {
+          journal.record(JournalCodec.encode(statements, lastTimestampMicros));
+          applyRecorded(batch);
+        }
         nanos = System.nanoTime() - started;
       }
       feedHeads.commit();
@@ -98,11 +127,54 @@ final class CassandraBatchWriter implements GroupCommitQueue.Engine<StoreWrite> 
   }
 
   /**
+   * Applies a batch the journal has recorded: it is committed now, so a failure is retried (the
+   * batch is idempotent) until it succeeds or the store closes; the next writer applies it from
+   * the journal if this one never does.
+   */
+  private void applyRecorded(BatchStatement batch) {
+    long backoffMs = 50;
+    while (true) {
+      try {
+        committer.commit(session, batch);
+        return;
+      } catch (RuntimeException e) {
+        if (closing) {
+          throw new StoreUnavailableException(
+              "store closed before a recorded batch was applied (the journal keeps it)", e);
+        }
+        log.warn("applying a recorded batch failed (retrying in {} ms): {}", backoffMs,
+            e.getMessage());
+        try {
+          Thread.sleep(backoffMs);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw new StoreUnavailableException("interrupted applying a recorded batch", ie);
+        }
+        backoffMs = Math.min(2_000, backoffMs * 2);
+      }
+    }
+  }
+
+  /**
+   * After a journal replay: stamps every later write above {@code micros} (the replayed writes
+   * may come from a machine whose clock is ahead) and re-reads feed heads from the cluster.
+   */
+  void afterReplay(long micros) {
+    timestampFloor.accumulateAndGet(micros, Math::max);
+    forgetHeads = true;
+  }
+
+  /** A recorded batch whose application fails from now on stays in the journal. */
+  void closing() {
+    closing = true;
+  }
+
+  /**
    * A strictly increasing microsecond timestamp per write. Cassandra resolves conflicting writes of
    * a cell by timestamp, so these make "later write wins" hold even inside one batch.
    */
   private long nextTimestamp() {
-    long now = System.currentTimeMillis() * 1000;
+    long now = Math.max(System.currentTimeMillis() * 1000, timestampFloor.get() + 1);
     lastTimestampMicros = Math.max(now, lastTimestampMicros + 1);
     return lastTimestampMicros;
   }

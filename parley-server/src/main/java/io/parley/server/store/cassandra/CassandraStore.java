@@ -1,6 +1,8 @@
 package io.parley.server.store.cassandra;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.BatchStatement;
+import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.DriverException;
 import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
 import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
@@ -10,6 +12,7 @@ import io.parley.server.store.ConversationRecord;
 import io.parley.server.store.EventRef;
 import io.parley.server.store.ConversationShards;
 import io.parley.server.store.FeedEntry;
+import io.parley.server.store.WriteJournal;
 import io.parley.server.store.GroupCommitQueue;
 import io.parley.server.store.MemberRecord;
 import io.parley.server.store.OutboxJob;
@@ -57,6 +60,7 @@ public final class CassandraStore implements ParleyStore, CommitStats {
   private final Cql cql;
   private final ConversationShards shards;
   private final Tables tables;
+  private final CassandraBatchWriter batchWriter;
   private final GroupCommitQueue<StoreWrite> writer;
 
   private CassandraStore(
@@ -65,15 +69,17 @@ public final class CassandraStore implements ParleyStore, CommitStats {
       String keyspace,
       ConversationShards shards,
       BatchCommitter committer,
+      WriteJournal journal,
       int maxBatchWrites) {
     this.session = session;
     this.ownsSession = ownsSession;
     this.shards = shards;
     this.cql = new Cql(session, keyspace);
     this.tables = new Tables(cql, shards);
+    this.batchWriter = new CassandraBatchWriter(session, tables, committer, journal);
     this.writer =
         new GroupCommitQueue<>(
-            new CassandraBatchWriter(session, tables, committer),
+            batchWriter,
             "cassandra batch",
             "parley-cassandra-writer",
             maxBatchWrites,
@@ -92,13 +98,29 @@ public final class CassandraStore implements ParleyStore, CommitStats {
    */
   public static CassandraStore open(
       ParleyConfig.Cassandra config, ConversationShards shards, int maxBatchWrites) {
-    return open(config, shards, maxBatchWrites, BatchCommitter.CASSANDRA);
+    return open(config, shards, maxBatchWrites, null, BatchCommitter.CASSANDRA);
+  }
+
+  /**
+   * Same as {@link #open(ParleyConfig.Cassandra, ConversationShards, int)} for a cluster engine
+   * that may be replaced by a standby: every batch is recorded in {@code journal} before it is
+   * applied, and {@link #replayJournal} applies a predecessor's last records.
+   */
+  public static CassandraStore openJournaled(
+      ParleyConfig.Cassandra config,
+      ConversationShards shards,
+      int maxBatchWrites,
+      WriteJournal journal) {
+    return open(
+        config, shards, maxBatchWrites, Objects.requireNonNull(journal, "journal"),
+        BatchCommitter.CASSANDRA);
   }
 
   static CassandraStore open(
       ParleyConfig.Cassandra config,
       ConversationShards shards,
       int maxBatchWrites,
+      WriteJournal journal,
       BatchCommitter committer) {
     Objects.requireNonNull(config, "config");
     CqlSession session;
@@ -109,7 +131,7 @@ public final class CassandraStore implements ParleyStore, CommitStats {
           "cannot connect to Cassandra at " + config.contactPoints() + ": " + e.getMessage(), e);
     }
     try {
-      return open(session, true, config, shards, maxBatchWrites, committer);
+      return open(session, true, config, shards, maxBatchWrites, journal, committer);
     } catch (RuntimeException e) {
       session.close();
       throw e;
@@ -126,6 +148,7 @@ public final class CassandraStore implements ParleyStore, CommitStats {
       ParleyConfig.Cassandra config,
       ConversationShards shards,
       int maxBatchWrites,
+      WriteJournal journal,
       BatchCommitter committer) {
     if (maxBatchWrites < 1) {
       throw new IllegalArgumentException("maxBatchWrites must be positive, got " + maxBatchWrites);
@@ -135,7 +158,7 @@ public final class CassandraStore implements ParleyStore, CommitStats {
       StoreSettings.requireShardCount(session, config.keyspace(), shards.count());
       CassandraStore store =
           new CassandraStore(
-              session, ownsSession, config.keyspace(), shards, committer, maxBatchWrites);
+              session, ownsSession, config.keyspace(), shards, committer, journal, maxBatchWrites);
       store.writer.start();
       return store;
     } catch (DriverException e) {
@@ -324,7 +347,58 @@ public final class CassandraStore implements ParleyStore, CommitStats {
   /** Refuses new writes, finishes queued ones, then closes the session. Idempotent. */
   @Override
   public void close() {
+    batchWriter.closing();
     writer.close();
+  }
+
+  /**
+   * Applies journal records (oldest first) exactly as their writer did, then stamps every later
+   * write of this store above them. Applying a record again is harmless: every cell carries the
+   * timestamp it was first written with, so anything written since wins over it. Call while this
+   * store writes nothing else (a standby becoming active, before it takes commands).
+   *
+   * @throws StoreUnavailableException if the cluster does not take a record (retried briefly)
+   * @throws IllegalArgumentException if a record is malformed
+   */
+  public void replayJournal(List<byte[]> records) {
+    long maxTimestamp = 0;
+    for (byte[] record : records) {
+      BatchStatement batch = JournalCodec.decode(record, this::prepareRecorded);
+      if (batch.size() > 0) {
+        applyWithRetries(batch);
+      }
+      maxTimestamp = Math.max(maxTimestamp, JournalCodec.maxTimestampMicros(record));
+    }
+    batchWriter.afterReplay(maxTimestamp);
+  }
+
+  private PreparedStatement prepareRecorded(String query) {
+    try {
+      return cql.session().prepare(query);
+    } catch (DriverException e) {
+      throw new StoreUnavailableException("cannot prepare a journaled statement: " + e.getMessage(), e);
+    }
+  }
+
+  private void applyWithRetries(BatchStatement batch) {
+    DriverException last = null;
+    for (int attempt = 0; attempt < 5; attempt++) {
+      try {
+        cql.session().execute(batch);
+        return;
+      } catch (DriverException e) {
+        last = e;
+        try {
+          Thread.sleep(200L << attempt);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+    }
+    throw new StoreUnavailableException(
+        "cannot apply the engine journal: " + (last == null ? "interrupted" : last.getMessage()),
+        last);
   }
 
   /** Number of logged batches executed successfully since open. */

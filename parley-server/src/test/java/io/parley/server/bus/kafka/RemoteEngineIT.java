@@ -100,7 +100,7 @@ class RemoteEngineIT {
             services.users(),
             token -> CompletableFuture.failedFuture(new IllegalStateException("unused")),
             services.notifications());
-    server = CommandServer.start(settings("engine-1"), services, () -> {}, () -> firstLost.set(true));
+    server = CommandServer.start(settings("engine-1"), services, lease -> {}, () -> firstLost.set(true));
     awaitReady(server);
     remote = RemoteEngine.start(settings("gateway-1"));
     rpc = remote.services(local.tokens());
@@ -294,7 +294,7 @@ class RemoteEngineIT {
         CommandServer.start(
             settings("engine-2"),
             LocalServices.of(engine.engine(), notifications),
-            () -> secondActive.set(true),
+            lease -> secondActive.set(true),
             () -> secondLost.set(true));
     try {
       // Longer than a vacancy and a takeover together: the standby only watches the heartbeats.
@@ -337,7 +337,7 @@ class RemoteEngineIT {
           CommandServer.start(
               settings("engine-3"),
               LocalServices.of(engine.engine(), notifications),
-              () -> {},
+              held -> {},
               () -> firstLost.set(true));
       awaitReady(server);
       assertThat(get(rpc.users().upsert("hana", "Hana", "")).getDisplayName()).isEqualTo("Hana");
@@ -366,7 +366,7 @@ class RemoteEngineIT {
             real.presence(),
             new HoldingUsers(real.users(), held),
             real.notifications());
-    server = CommandServer.start(settings("engine-hold"), holding, () -> {}, () -> {});
+    server = CommandServer.start(settings("engine-hold"), holding, lease -> {}, () -> {});
     awaitReady(server);
 
     // Same user id, so both calls share one partition, in this order.

@@ -64,6 +64,7 @@ class CassandraStoreConformanceIT extends ParleyStoreConformanceTest {
             cluster.config(KEYSPACE),
             SHARDS,
             64,
+            null,
             (session, batch) ->
                 session.execute(
                     failNext.getAndSet(false)
@@ -94,6 +95,7 @@ class CassandraStoreConformanceIT extends ParleyStoreConformanceTest {
                     cluster.config(KEYSPACE),
                     new ConversationShards(SHARDS.count() + 1),
                     64,
+                    null,
                     BatchCommitter.CASSANDRA))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("was created with " + SHARDS.count() + " conversation shards");
