@@ -55,7 +55,7 @@ for g in $GATEWAYS; do
     --groups "$FANOUT_GROUPS" --members "$MEMBERS" --publishers "$PUBLISHERS" --rate "$RATE" --source-addresses 4 \
     --warmup "$WARMUP" --duration "$DURATION" --jsonl "$OUT/results-$g.jsonl" | tee -a "$OUT/tables.txt" || true
   # Where the engine spent its time: store commits (Cassandra logged batches) and queueing.
-  curl -s "http://127.0.0.1:$ENGINE/metrics" | grep -E '^parley_store_(commit_seconds|commits_total|writes_total|queued)' \
+  curl -s "http://127.0.0.1:$ENGINE/metrics" | grep -E '^parley_(store_(commit_seconds|commits_total|writes_total|queued)|cluster_engine_journal_commit_seconds)' \
     >"$OUT/engine-metrics-$g.txt" || true
   for p in $(pgrep -f "parley-server-.*-all.jar server") $(pgrep -f kafka.Kafka) $(pgrep -f CassandraDaemon); do
     echo "$p $(ps -o comm=,args= -p "$p" | cut -c1-60) cpu_s=$(awk '{print ($14+$15)/100}' /proc/$p/stat)"

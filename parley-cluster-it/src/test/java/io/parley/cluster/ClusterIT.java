@@ -186,7 +186,7 @@ class ClusterIT {
         .until(() -> !frozen.isAlive());
     // Its heartbeat, its journal or its fenced group membership tells it first, whichever runs.
     assertThat(frozen.output())
-        .containsAnyOf("lost: another engine took over", "giving up the engine lease");
+        .containsAnyOf("lost: another process took over", "giving up the engine lease");
     assertThat(Cluster.metric(standby, "parley_cluster_engine_lease_held")).isEqualTo(1);
   }
 

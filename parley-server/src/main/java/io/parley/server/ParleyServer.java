@@ -12,6 +12,7 @@ import io.parley.server.bus.EventBus;
 import io.parley.server.bus.local.LocalEventBus;
 import io.parley.server.bus.kafka.CommandServer;
 import io.parley.server.bus.kafka.EngineJournal;
+import io.parley.server.bus.kafka.NotifyLeader;
 import io.parley.server.bus.kafka.KafkaDeliveryBus;
 import io.parley.server.bus.kafka.KafkaInterestRegistry;
 import io.parley.server.bus.kafka.KafkaRoutingBus;
@@ -141,7 +142,10 @@ public final class ParleyServer implements AutoCloseable {
       // A cluster engine on Cassandra records every batch in the engine journal first: that fences
       // it once a standby took over, and lets the standby apply what it may not have applied.
       boolean onCassandra = config.storage().engine() == ParleyConfig.StorageEngine.CASSANDRA;
-      EngineJournal journal = kafka != null && engineRole && onCassandra ? new EngineJournal(kafka) : null;
+      EngineJournal journal =
+          kafka != null && engineRole && onCassandra
+              ? new EngineJournal(kafka, ServerMetrics.journalCommits(metrics))
+              : null;
       CassandraStore journaledStore = null;
       if (engineRole || notifyRole) {
         ParleyStore engineStore;
@@ -202,9 +206,10 @@ public final class ParleyServer implements AutoCloseable {
       }
 
       // After the engine, so it closes first: no expansion runs against a closed store. An engine
-      // without the notify role still serves the push-target, mute and webhook calls. A cluster
-      // engine delivers only once it holds the engine lease (a standby must not deliver too).
-      boolean deliverWhenActive = kafka != null && engineRole && notifyRole;
+      // without the notify role still serves the push-target, mute and webhook calls. In a
+      // cluster exactly one process delivers: the holder of the notify lease (NotifyLeader), and
+      // in an engine process only once the engine is active (a standby engine writes nothing).
+      boolean deliverWhenActive = kafka != null && notifyRole;
       NotificationService notifications = null;
       if (engineRole || notifyRole) {
         notifications =
@@ -214,10 +219,20 @@ public final class ParleyServer implements AutoCloseable {
         started.push(notifications);
       }
 
+      // Closed early (pushed late): gives the notify lease up before the engine stops.
+      AtomicReference<NotifyLeader> notifyLeader = new AtomicReference<>();
+      NotificationService notify = notifications;
+      Runnable leadNotifications =
+          () ->
+              notifyLeader.set(
+                  NotifyLeader.start(kafka, notify::startDelivering, () -> stopFenced(self)));
+      if (deliverWhenActive && !engineRole) {
+        leadNotifications.run();
+      }
+
       CommandServer commands = null;
       if (kafka != null && engineRole) {
         // Closed before the engine: stops taking calls and answers the admitted ones first.
-        NotificationService notify = notifications;
         CassandraStore replayInto = journaledStore;
         commands =
             CommandServer.start(
@@ -228,13 +243,28 @@ public final class ParleyServer implements AutoCloseable {
                     journal.activate(lease, replayInto::replayJournal);
                   }
                   if (deliverWhenActive) {
-                    notify.startDelivering();
+                    leadNotifications.run();
                   }
                 },
-                () -> stopFencedEngine(self));
+                () -> stopFenced(self));
         started.push(commands);
         readiness.put("engine_lease", commands::isReady);
         ServerMetrics.bindEngineTransport(metrics, commands, routing);
+      }
+      if (deliverWhenActive) {
+        started.push(
+            () -> {
+              NotifyLeader leader = notifyLeader.get();
+              if (leader != null) {
+                leader.close();
+              }
+            });
+        ServerMetrics.bindNotifyLeader(
+            metrics,
+            () -> {
+              NotifyLeader leader = notifyLeader.get();
+              return leader != null && leader.isLeading();
+            });
       }
 
       JwtTokenVerifier verifier = JwtTokenVerifier.create(config.auth());
@@ -333,13 +363,14 @@ public final class ParleyServer implements AutoCloseable {
   }
 
   /**
-   * This engine stopped taking commands for good (another engine took the engine lease, or its
-   * command loop failed and it gave the lease up): it shuts down so that its supervisor restarts
-   * it, as a standby (two engines must never sequence at once).
+   * This process lost a role lease for good (another process took the engine or notify lease, or
+   * the engine's command loop failed and it gave the lease up): it shuts down so that its
+   * supervisor restarts it, as a standby (two engines must never sequence at once, two notify
+   * processes never deliver at once).
    */
-  private static void stopFencedEngine(AtomicReference<ParleyServer> self) {
+  private static void stopFenced(AtomicReference<ParleyServer> self) {
     log.error(
-        "this engine no longer takes commands (another engine took the engine lease, or its"
+        "this process lost its engine or notify lease (another process took it over, or the"
             + " command loop failed): the process stops, to be restarted as a standby");
     ParleyServer server = self.get();
     if (server != null) {

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -89,6 +90,21 @@ final class ServerMetrics {
     FunctionCounter.builder(
             "parley_cluster_routed_records", routing, KafkaRoutingBus::routedRecords)
         .description("Bus messages written to gateways' deliveries topics, one per gateway reached")
+        .register(registry);
+  }
+
+  /** How long each engine-journal commit (one Kafka transaction per store batch) takes. */
+  static Timer journalCommits(MeterRegistry registry) {
+    return Timer.builder("parley_cluster_engine_journal_commit_seconds")
+        .description("Kafka transactions that record a store batch in the engine journal")
+        .publishPercentiles(0.5, 0.99)
+        .register(registry);
+  }
+
+  /** Whether this notify process is the one that delivers (it holds the notify lease). */
+  static void bindNotifyLeader(MeterRegistry registry, java.util.function.BooleanSupplier leading) {
+    Gauge.builder("parley_cluster_notify_lease_held", leading, l -> l.getAsBoolean() ? 1 : 0)
+        .description("1 while this process holds the notify lease and delivers the outbox")
         .register(registry);
   }
 

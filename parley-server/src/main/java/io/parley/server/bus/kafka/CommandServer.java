@@ -58,7 +58,7 @@ import org.slf4j.LoggerFactory;
  * this engine's clock: keep clocks in sync) has passed are skipped without running, since the
  * gateway has answered {@code UNAVAILABLE} already. Malformed records are logged and skipped.
  *
- * <p>Only the holder of the {@link EngineLease} takes commands. The server starts as a standby:
+ * <p>Only the holder of the {@link RoleLease} takes commands. The server starts as a standby:
  * its thread waits for the lease (while another engine holds it) and joins the group only once it
  * holds it; the group membership is static ({@code group.instance.id = <prefix>engine}), so the new
  * holder takes over the partitions of a crashed one at once instead of after the crashed member's
@@ -76,9 +76,9 @@ public final class CommandServer implements AutoCloseable {
 
   private final KafkaSettings settings;
   private final LocalServices services;
-  private final Consumer<EngineLease> onActive;
+  private final Consumer<RoleLease> onActive;
   private final Runnable onLeaseLost;
-  private volatile EngineLease lease;
+  private volatile RoleLease lease;
   private final Clock clock;
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final KafkaProducer<byte[], byte[]> producer;
@@ -109,7 +109,7 @@ public final class CommandServer implements AutoCloseable {
   private CommandServer(
       KafkaSettings settings,
       LocalServices services,
-      Consumer<EngineLease> onActive,
+      Consumer<RoleLease> onActive,
       Runnable onLeaseLost,
       Clock clock,
       KafkaConsumer<byte[], byte[]> consumer,
@@ -133,7 +133,7 @@ public final class CommandServer implements AutoCloseable {
 
   /**
    * Creates the command topic with {@code commandPartitions} partitions if needed and starts the
-   * server's thread, which waits for the {@link EngineLease} (standing by while another engine
+   * server's thread, which waits for the {@link RoleLease} (standing by while another engine
    * holds it), then joins the engines' group and takes commands. Returns at once.
    *
    * @param onActive called once with the lease, on the server's thread, when this engine holds it
@@ -146,7 +146,7 @@ public final class CommandServer implements AutoCloseable {
   public static CommandServer start(
       KafkaSettings settings,
       LocalServices services,
-      Consumer<EngineLease> onActive,
+      Consumer<RoleLease> onActive,
       Runnable onLeaseLost) {
     return start(settings, services, onActive, onLeaseLost, Clock.systemUTC());
   }
@@ -154,7 +154,7 @@ public final class CommandServer implements AutoCloseable {
   static CommandServer start(
       KafkaSettings settings,
       LocalServices services,
-      Consumer<EngineLease> onActive,
+      Consumer<RoleLease> onActive,
       Runnable onLeaseLost,
       Clock clock) {
     Objects.requireNonNull(settings, "settings");
@@ -190,7 +190,7 @@ public final class CommandServer implements AutoCloseable {
 
   /** True while this engine holds the lease and its poll loop runs (readiness). */
   public boolean isReady() {
-    EngineLease l = lease;
+    RoleLease l = lease;
     return running && polling && l != null && l.isHeld();
   }
 
@@ -209,7 +209,7 @@ public final class CommandServer implements AutoCloseable {
       closeConsumer();
       return;
     }
-    EngineLease lease = this.lease;
+    RoleLease lease = this.lease;
     try {
       onActive.accept(lease);
       consumer.subscribe(List.of(RemoteEngine.commandTopic(settings)), new Rebalance());
@@ -247,14 +247,14 @@ public final class CommandServer implements AutoCloseable {
   private boolean takeLease() {
     while (running && !Thread.currentThread().isInterrupted()) {
       try {
-        var taken = EngineLease.acquire(settings, onLeaseLost, () -> !running);
+        var taken = RoleLease.acquire(settings, onLeaseLost, () -> !running);
         if (taken.isPresent()) {
           lease = taken.get();
           return true;
         }
       } catch (IllegalStateException e) {
         log.warn("cannot take the engine lease yet (retrying in 2 s): {}", e.getMessage());
-        EngineLease.pause(2_000, () -> !running);
+        RoleLease.pause(2_000, () -> !running);
       }
     }
     return false;
@@ -471,7 +471,7 @@ public final class CommandServer implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     producer.close(Duration.ofSeconds(5));
-    EngineLease l = lease;
+    RoleLease l = lease;
     if (l != null) {
       l.close();
     }

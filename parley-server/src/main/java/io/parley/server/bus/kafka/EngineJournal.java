@@ -2,12 +2,14 @@ package io.parley.server.bus.kafka;
 
 import io.parley.server.store.StoreUnavailableException;
 import io.parley.server.store.WriteJournal;
+import io.micrometer.core.instrument.Timer;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
  * The {@link WriteJournal} of a cluster engine: each store batch is committed to {@code
- * <prefix>engine-journal} in a transaction of the {@link EngineLease}'s producer, so the engine
+ * <prefix>engine-journal} in a transaction of the {@link RoleLease}'s producer, so the engine
  * writes only while it holds the lease, and a standby that takes over applies the batches its
  * predecessor recorded but may not have applied ({@link #activate}). Until then (standing by) every
  * write fails: a standby must not write at all. Thread-safe.
@@ -21,10 +23,13 @@ public final class EngineJournal implements WriteJournal {
   static final int REPLAY_RECORDS = 16;
 
   private final KafkaSettings settings;
-  private volatile EngineLease lease;
+  private final Timer commits;
+  private volatile RoleLease lease;
 
-  public EngineJournal(KafkaSettings settings) {
+  /** @param commits records how long each journal commit takes (the fence's cost per batch) */
+  public EngineJournal(KafkaSettings settings, Timer commits) {
     this.settings = settings;
+    this.commits = commits;
   }
 
   /**
@@ -36,18 +41,20 @@ public final class EngineJournal implements WriteJournal {
    * @throws IllegalStateException when the journal cannot be read
    * @throws StoreUnavailableException when the replay cannot be applied
    */
-  public void activate(EngineLease held, Consumer<List<byte[]>> replay) {
-    replay.accept(EngineLease.journalTail(settings, REPLAY_RECORDS));
+  public void activate(RoleLease held, Consumer<List<byte[]>> replay) {
+    replay.accept(RoleLease.journalTail(settings, REPLAY_RECORDS));
     lease = held;
   }
 
   @Override
   public void record(byte[] batch) {
-    EngineLease l = lease;
+    RoleLease l = lease;
     if (l == null) {
       throw new StoreUnavailableException(
           "this engine stands by (another engine holds the engine lease): it does not write");
     }
+    long started = System.nanoTime();
     l.journal(batch);
+    commits.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
   }
 }

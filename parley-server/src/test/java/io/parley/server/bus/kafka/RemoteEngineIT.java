@@ -299,7 +299,7 @@ class RemoteEngineIT {
     try {
       // Longer than a vacancy and a takeover together: the standby only watches the heartbeats.
       await()
-          .during(EngineLease.VACANCY.plus(EngineLease.TAKEOVER_DELAY).plusSeconds(1))
+          .during(RoleLease.VACANCY.plus(RoleLease.TAKEOVER_DELAY).plusSeconds(1))
           .atMost(Duration.ofSeconds(30))
           .until(() -> first.isReady() && second.isStandingBy() && !secondActive.get());
       assertThat(get(rpc.users().upsert("gina", "Gina", "")).getDisplayName()).isEqualTo("Gina");
@@ -322,8 +322,8 @@ class RemoteEngineIT {
     server.close();
     server = null;
     // A holder that heartbeats once and then neither beats nor releases (a crashed or paused
-    // engine): a transactional producer on the lease's id, as EngineLease uses it.
-    String lease = EngineLease.leaseName(settings("x"));
+    // engine): a transactional producer on the lease's id, as RoleLease uses it.
+    String lease = RoleLease.leaseName(settings("x"));
     Map<String, Object> props = KafkaClients.producer(settings("engine-silent"), "engine-lease");
     props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, lease);
     try (KafkaProducer<String, String> silent =

@@ -7,8 +7,10 @@ import static org.awaitility.Awaitility.await;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.BatchStatement;
 import com.datastax.oss.driver.api.core.cql.BatchableStatement;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.parley.server.bus.kafka.EngineJournal;
-import io.parley.server.bus.kafka.EngineLease;
+import io.parley.server.bus.kafka.RoleLease;
 import io.parley.server.bus.kafka.KafkaClients;
 import io.parley.server.bus.kafka.KafkaSettings;
 import io.parley.server.store.ConversationShards;
@@ -53,7 +55,7 @@ class CassandraStoreJournalIT {
   private final PausableCommitter engineA = new PausableCommitter();
   private CassandraStore storeA;
   private CassandraStore storeB;
-  private EngineLease leaseA;
+  private RoleLease leaseA;
 
   CassandraStoreJournalIT(CassandraTestCluster cassandra) {
     this.cassandra = cassandra;
@@ -85,7 +87,7 @@ class CassandraStoreJournalIT {
 
   @Test
   void aReplacedEngineWritesNothingNewAndItsSuccessorAppliesWhatItRecorded() throws Exception {
-    EngineJournal journalA = new EngineJournal(settings);
+    EngineJournal journalA = new EngineJournal(settings, Timer.builder("journal").register(new SimpleMeterRegistry()));
     storeA = open(journalA, engineA);
 
     // Standing by: the store refuses every write.
@@ -93,7 +95,7 @@ class CassandraStoreJournalIT {
         .hasCauseInstanceOf(StoreUnavailableException.class);
 
     AtomicBoolean lostA = new AtomicBoolean();
-    leaseA = EngineLease.acquire(settings, () -> lostA.set(true), () -> false).orElseThrow();
+    leaseA = RoleLease.acquire(settings, () -> lostA.set(true), () -> false).orElseThrow();
     journalA.activate(leaseA, storeA::replayJournal);
     storeA.write(new StoreWrite().putUser(user("alice"))).get(10, TimeUnit.SECONDS);
     assertThat(storeA.user("alice")).isPresent();
@@ -104,11 +106,11 @@ class CassandraStoreJournalIT {
     assertThat(engineA.stalled.await(10, TimeUnit.SECONDS)).isTrue();
     assertThat(storeA.user("bob")).isEmpty();
 
-    // Its successor fences it (what EngineLease.acquire does once A's heartbeats stop) ...
+    // Its successor fences it (what RoleLease.acquire does once A's heartbeats stop) ...
     fenceLikeASuccessor();
     // ... and applies the journal's tail before taking commands: bob's write is there.
     storeB = open(null, BatchCommitter.CASSANDRA);
-    storeB.replayJournal(EngineLease.journalTail(settings, 16));
+    storeB.replayJournal(RoleLease.journalTail(settings, 16));
     assertThat(storeB.user("bob")).contains(user("bob"));
     assertThat(storeB.user("alice")).contains(user("alice"));
 
@@ -126,9 +128,9 @@ class CassandraStoreJournalIT {
 
   @Test
   void aSuccessorStampsItsWritesAboveEverythingItReplayed() throws Exception {
-    EngineJournal journalA = new EngineJournal(settings);
+    EngineJournal journalA = new EngineJournal(settings, Timer.builder("journal").register(new SimpleMeterRegistry()));
     storeA = open(journalA, engineA);
-    leaseA = EngineLease.acquire(settings, () -> {}, () -> false).orElseThrow();
+    leaseA = RoleLease.acquire(settings, () -> {}, () -> false).orElseThrow();
     journalA.activate(leaseA, storeA::replayJournal);
     storeA.write(new StoreWrite().putUser(user("dora"))).get(10, TimeUnit.SECONDS);
     leaseA.close();
@@ -165,7 +167,7 @@ class CassandraStoreJournalIT {
   /** Takes the lease's transactional id, as a successor does: A's producer is fenced. */
   private void fenceLikeASuccessor() {
     Map<String, Object> props = KafkaClients.producer(settings, "successor");
-    props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, EngineLease.leaseName(settings));
+    props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, RoleLease.leaseName(settings));
     try (KafkaProducer<String, byte[]> successor =
         new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
       successor.initTransactions();

@@ -1,5 +1,6 @@
 package io.parley.server.bus.kafka;
 
+import io.parley.server.config.ParleyConfig;
 import io.parley.server.core.DaemonThreads;
 import io.parley.server.store.StoreUnavailableException;
 import java.nio.charset.StandardCharsets;
@@ -32,10 +33,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The guard that lets exactly one engine take commands while engines are not yet partitioned, with
- * any number of others standing by: a Kafka transactional producer with {@code transactional.id =
- * <prefix>engine-lease} that commits a heartbeat record to {@code <prefix>engine-lease} every
- * {@link #HEARTBEAT}, and a {@code released} record when its engine shuts down cleanly.
+ * The guard that lets exactly one process of a role be active, with any number of others standing
+ * by: for the engine role while engines are not yet partitioned (one engine takes commands), and
+ * for the notify role (one process delivers the outbox, see {@link NotifyLeader}). The lease is a
+ * Kafka transactional producer with {@code transactional.id = <prefix><role>-lease} that commits a
+ * heartbeat record to the topic of the same name every {@link #HEARTBEAT}, and a {@code released}
+ * record when its process shuts down cleanly. The text below speaks of engines; the notify lease
+ * behaves the same way.
  *
  * <p><b>Standing by.</b> {@link #acquire} first reads the lease topic: while another engine's
  * heartbeats are fresh it waits; it goes on once the holder released the lease or has been silent
@@ -60,8 +64,8 @@ import org.slf4j.LoggerFactory;
  * <p>A heartbeat that times out (broker unreachable) does not give up the lease: nobody else can
  * take it without the broker, and the fencing error arrives when the broker is back. Thread-safe.
  */
-public final class EngineLease implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(EngineLease.class);
+public final class RoleLease implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(RoleLease.class);
 
   /** How often the holder proves it still holds the lease. */
   public static final Duration HEARTBEAT = Duration.ofSeconds(1);
@@ -84,6 +88,7 @@ public final class EngineLease implements AutoCloseable {
   /** How long a journal commit that times out is retried before the batch is given up. */
   private static final Duration JOURNAL_COMMIT_DEADLINE = Duration.ofSeconds(20);
 
+  private final ParleyConfig.Role role;
   private final KafkaProducer<String, byte[]> producer;
   private final String topic;
   private final String journalTopic;
@@ -99,23 +104,30 @@ public final class EngineLease implements AutoCloseable {
   private final CountDownLatch stop = new CountDownLatch(1);
   private boolean commitPending;
 
-  private EngineLease(
+  private RoleLease(
+      ParleyConfig.Role role,
       KafkaProducer<String, byte[]> producer,
       String topic,
       String journalTopic,
       String nodeId,
       Runnable onLost) {
+    this.role = role;
     this.producer = producer;
     this.topic = topic;
     this.journalTopic = journalTopic;
     this.nodeId = nodeId;
     this.onLost = onLost;
-    this.heartbeat = DaemonThreads.thread(this::beat, "parley-engine-lease");
+    this.heartbeat = DaemonThreads.thread(this::beat, "parley-" + role.configName() + "-lease");
   }
 
-  /** The lease topic and transactional id, {@code <prefix>engine-lease}. */
+  /** The engine lease's topic and transactional id, {@code <prefix>engine-lease}. */
   public static String leaseName(KafkaSettings settings) {
-    return settings.topic("engine-lease");
+    return leaseName(settings, ParleyConfig.Role.ENGINE);
+  }
+
+  /** A role's lease topic and transactional id, {@code <prefix><role>-lease}. */
+  public static String leaseName(KafkaSettings settings, ParleyConfig.Role role) {
+    return settings.topic(role.configName() + "-lease");
   }
 
   /** The journal topic, {@code <prefix>engine-journal}: one record per store group commit. */
@@ -133,10 +145,20 @@ public final class EngineLease implements AutoCloseable {
    * @param cancelled checked while waiting: when it turns true, returns empty without taking the
    *     lease
    */
-  public static Optional<EngineLease> acquire(
+  public static Optional<RoleLease> acquire(
       KafkaSettings settings, Runnable onLost, BooleanSupplier cancelled) {
+    return acquire(settings, ParleyConfig.Role.ENGINE, onLost, cancelled);
+  }
+
+  /** {@link #acquire(KafkaSettings, Runnable, BooleanSupplier)} for the lease of {@code role}. */
+  public static Optional<RoleLease> acquire(
+      KafkaSettings settings,
+      ParleyConfig.Role role,
+      Runnable onLost,
+      BooleanSupplier cancelled) {
     Objects.requireNonNull(onLost, "onLost");
-    String name = leaseName(settings);
+    String name = leaseName(settings, role);
+    String what = role.configName() + " lease";
     try (Admin admin = Admin.create(KafkaClients.admin(settings))) {
       KafkaClients.ensureTopic(
           admin,
@@ -145,19 +167,21 @@ public final class EngineLease implements AutoCloseable {
           settings.replicationFactor(),
           Map.of("retention.ms", String.valueOf(Duration.ofHours(1).toMillis())));
       // A successor replays only the last few records; a day is ample for diagnosis.
-      KafkaClients.ensureTopic(
-          admin,
-          journalName(settings),
-          1,
-          settings.replicationFactor(),
-          Map.of(
-              "retention.ms", String.valueOf(Duration.ofDays(1).toMillis()),
-              "max.message.bytes", String.valueOf(MAX_JOURNAL_RECORD_BYTES)));
+      if (role == ParleyConfig.Role.ENGINE) {
+        KafkaClients.ensureTopic(
+            admin,
+            journalName(settings),
+            1,
+            settings.replicationFactor(),
+            Map.of(
+                "retention.ms", String.valueOf(Duration.ofDays(1).toMillis()),
+                "max.message.bytes", String.valueOf(MAX_JOURNAL_RECORD_BYTES)));
+      }
     }
-    if (!awaitVacancy(settings, name, cancelled)) {
+    if (!awaitVacancy(settings, name, what, cancelled)) {
       return Optional.empty();
     }
-    Map<String, Object> props = KafkaClients.producer(settings, "engine-lease");
+    Map<String, Object> props = KafkaClients.producer(settings, role.configName() + "-lease");
     props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, name);
     // A heartbeat must not hang for the default minute: a slow call is retried on the next tick.
     props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000);
@@ -169,19 +193,19 @@ public final class EngineLease implements AutoCloseable {
       producer.initTransactions();
     } catch (KafkaException e) {
       producer.close(Duration.ZERO);
-      throw new IllegalStateException("cannot take the engine lease: " + e.getMessage(), e);
+      throw new IllegalStateException("cannot take the " + what + ": " + e.getMessage(), e);
     }
-    EngineLease lease =
-        new EngineLease(producer, name, journalName(settings), settings.nodeId(), onLost);
+    RoleLease lease =
+        new RoleLease(role, producer, name, journalName(settings), settings.nodeId(), onLost);
     lease.heartbeat.start();
-    log.info("took the engine lease {}; waiting {} ms for a previous holder to stop", name,
+    log.info("took the {} {}; waiting {} ms for a previous holder to stop", what, name,
         TAKEOVER_DELAY.toMillis());
     if (!pause(TAKEOVER_DELAY.toMillis(), cancelled)) {
       lease.close();
       return Optional.empty();
     }
     if (!lease.isHeld()) {
-      throw new IllegalStateException("another engine took the engine lease while this one started");
+      throw new IllegalStateException("another process took the " + what + " while this one started");
     }
     return Optional.of(lease);
   }
@@ -211,11 +235,11 @@ public final class EngineLease implements AutoCloseable {
    * record, or without a heartbeat for {@link #VACANCY}. Returns false when cancelled first.
    */
   private static boolean awaitVacancy(
-      KafkaSettings settings, String topic, BooleanSupplier cancelled) {
+      KafkaSettings settings, String topic, String what, BooleanSupplier cancelled) {
     TopicPartition tp = new TopicPartition(topic, 0);
     try (KafkaConsumer<String, String> watch =
         new KafkaConsumer<>(
-            KafkaClients.consumer(settings, "engine-lease-watch", null),
+            KafkaClients.consumer(settings, what.replace(' ', '-') + "-watch", null),
             new StringDeserializer(),
             new StringDeserializer())) {
       watch.assign(List.of(tp));
@@ -230,7 +254,7 @@ public final class EngineLease implements AutoCloseable {
         for (ConsumerRecord<String, String> r : watch.poll(Duration.ofMillis(200))) {
           if (RELEASED.equals(r.value())) {
             lastBeat = 0;
-            log.info("engine {} released the engine lease", r.key());
+            log.info("{} released the {}", r.key(), what);
           } else {
             lastBeat = Math.max(lastBeat, Math.min(r.timestamp(), System.currentTimeMillis()));
             holder = r.key();
@@ -240,19 +264,19 @@ public final class EngineLease implements AutoCloseable {
         boolean caughtUp = watch.position(tp) >= end;
         if (caughtUp && now - lastBeat > VACANCY.toMillis()) {
           if (lastBeat > 0) {
-            log.warn("engine {} stopped heartbeating {} ms ago: taking the engine lease", holder,
-                now - lastBeat);
+            log.warn("{} stopped heartbeating {} ms ago: taking the {}", holder, now - lastBeat,
+                what);
           }
           return true;
         }
         if (caughtUp && now >= nextLog) {
-          log.info("standing by: engine {} holds the engine lease", holder);
+          log.info("standing by: {} holds the {}", holder, what);
           nextLog = now + 60_000;
         }
       }
       return false;
     } catch (KafkaException e) {
-      throw new IllegalStateException("cannot read the engine lease: " + e.getMessage(), e);
+      throw new IllegalStateException("cannot read the " + what + ": " + e.getMessage(), e);
     }
   }
 
@@ -266,9 +290,12 @@ public final class EngineLease implements AutoCloseable {
    *     onLost} has been called) or Kafka could not take the record
    */
   public void journal(byte[] record) {
+    if (role != ParleyConfig.Role.ENGINE) {
+      throw new IllegalStateException("only the engine lease keeps the engine journal");
+    }
     synchronized (transactions) {
       if (!isHeld()) {
-        throw new StoreUnavailableException("this engine no longer holds the engine lease");
+        throw new StoreUnavailableException("this process no longer holds the engine lease");
       }
       try {
         if (commitPending) {
@@ -395,7 +422,7 @@ public final class EngineLease implements AutoCloseable {
         lost(e);
         return;
       } catch (TimeoutException e) {
-        log.warn("engine lease heartbeat timed out (Kafka unreachable?); retrying");
+        log.warn("{} lease heartbeat timed out (Kafka unreachable?); retrying", role.configName());
       } catch (KafkaException e) {
         if (fencing(e)) {
           lost(e);
@@ -411,7 +438,7 @@ public final class EngineLease implements AutoCloseable {
             lost(abort);
             return;
           }
-          log.warn("engine lease heartbeat failed: {}", abort.getMessage());
+          log.warn("{} lease heartbeat failed: {}", role.configName(), abort.getMessage());
         }
       }
       try {
@@ -439,13 +466,13 @@ public final class EngineLease implements AutoCloseable {
     }
     held = false;
     log.error(
-        "engine lease {} lost: another engine took over ({}); this engine stops taking commands",
-        topic, e.getClass().getSimpleName());
+        "{} lease {} lost: another process took over ({}); this process stops its {} work",
+        role.configName(), topic, e.getClass().getSimpleName(), role.configName());
     producer.close(Duration.ZERO);
     try {
       onLost.run();
     } catch (RuntimeException cb) {
-      log.warn("engine lease onLost callback failed", cb);
+      log.warn("{} lease onLost callback failed", role.configName(), cb);
     }
   }
 
@@ -487,10 +514,10 @@ public final class EngineLease implements AutoCloseable {
       producer.beginTransaction();
       producer.send(new ProducerRecord<>(topic, nodeId, utf8(RELEASED)));
       producer.commitTransaction();
-      log.info("released the engine lease {}", topic);
+      log.info("released the {} lease {}", role.configName(), topic);
     } catch (KafkaException e) {
-      log.warn("could not release the engine lease (a standby takes it after {} ms): {}",
-          VACANCY.toMillis(), e.getMessage());
+      log.warn("could not release the {} lease (a standby takes it after {} ms): {}",
+          role.configName(), VACANCY.toMillis(), e.getMessage());
     }
   }
 }
