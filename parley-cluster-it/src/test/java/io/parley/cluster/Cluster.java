@@ -102,6 +102,14 @@ final class Cluster implements AutoCloseable {
     return startNode("standby", "engine,notify", 0, true);
   }
 
+  /**
+   * Starts a process with only the notify role: it stands by for the notify lease while the engine
+   * process (roles {@code engine,notify}) delivers the outbox.
+   */
+  ForkedServer startNotifyNode() throws IOException, InterruptedException {
+    return startNode("notify", "notify", 0, true);
+  }
+
   /** Makes {@code standby} the cluster's engine (after the engine died and it took over). */
   void promote(ForkedServer standby) {
     engine = standby;

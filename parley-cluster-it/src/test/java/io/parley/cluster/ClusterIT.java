@@ -11,7 +11,10 @@ import io.parley.protocol.v1.Direction;
 import io.parley.protocol.v1.Event;
 import io.parley.protocol.v1.ReceiptVisibility;
 import io.parley.protocol.v1.HistoryPage;
+import io.parley.protocol.v1.PresenceNotice;
+import io.parley.protocol.v1.PresenceStatus;
 import io.parley.protocol.v1.SendResult;
+import io.parley.server.bus.kafka.RoleLease;
 import io.parley.server.testing.CassandraExtension;
 import io.parley.server.testing.CassandraTestCluster;
 import io.parley.server.testing.ForkedServer;
@@ -42,7 +45,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The cluster scenarios of the scale-out issue, on separate processes: a real Kafka broker and
  * Cassandra node, HAProxy with the shipped configuration, two gateway processes and an engine
- * process, and Java SDK clients connecting through the load balancer. Every scenario checks the
+ * process (later also a standby engine and a notify-only process), and Java SDK clients connecting
+ * through the load balancer. Every scenario checks the
  * guarantees the single node proves: each client sees every event of its conversations exactly
  * once and in seq order, and every acknowledged message is in the log exactly once.
  *
@@ -56,6 +60,7 @@ class ClusterIT {
   private static final Duration WAIT = Duration.ofSeconds(60);
 
   private Cluster cluster;
+  private ForkedServer notifyNode;
   private final List<ParleyClient> clients = new ArrayList<>();
 
   @BeforeAll
@@ -119,15 +124,35 @@ class ClusterIT {
     }
   }
 
+  /**
+   * A separate notify-only process may run beside the engine's notify role: exactly one of them
+   * delivers the outbox (holds the notify lease), the other stands by.
+   */
   @Test
   @Order(2)
+  void aNotifyOnlyProcessStandsByWhileTheEngineDelivers() throws Exception {
+    notifyNode = cluster.startNotifyNode();
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(Cluster.metric(cluster.engine(), "parley_cluster_notify_lease_held"))
+                    .isEqualTo(1));
+    // Longer than a vacancy and a takeover: the notify-only process only watches.
+    sleep(RoleLease.VACANCY.plus(RoleLease.TAKEOVER_DELAY).plusSeconds(1).toMillis());
+    assertThat(Cluster.metric(notifyNode, "parley_cluster_notify_lease_held")).isZero();
+    assertThat(Cluster.metric(cluster.engine(), "parley_cluster_notify_lease_held")).isEqualTo(1);
+  }
+
+  @Test
+  @Order(3)
   void killingAGatewayUnderLoadMovesItsClientsWithNothingLostDuplicatedOrReordered()
       throws Exception {
     underLoad("kill", true, () -> cluster.gateway(0).kill());
   }
 
   @Test
-  @Order(3)
+  @Order(4)
   void drainingAGatewayWithSigtermMovesItsClientsWithoutLoss() throws Exception {
     // Gateway 1 was killed by the previous scenario; a fresh one takes its place first.
     if (!cluster.gateway(0).isAlive()) {
@@ -140,7 +165,7 @@ class ClusterIT {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void killingTheEngineUnderLoadLetsTheStandbyTakeOverAndLosesNothingAcknowledged()
       throws Exception {
     ForkedServer standby = cluster.startStandbyEngine();
@@ -158,6 +183,21 @@ class ClusterIT {
           cluster.promote(standby);
         });
     assertThat(Cluster.metric(standby, "parley_cluster_engine_lease_held")).isEqualTo(1);
+
+    // Presence survives the change of engine: the members are still connected, and the new
+    // engine, which never saw them connect, reports them online to a new follower.
+    Recorder watcher = new Recorder();
+    done(connect("engine-watcher", cluster.uri(), watcher).subscribePresence(List.of("engine-u0")));
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(watcher.presence)
+                    .anySatisfy(
+                        n -> {
+                          assertThat(n.getUserId()).isEqualTo("engine-u0");
+                          assertThat(n.getStatus()).isEqualTo(PresenceStatus.PRESENCE_STATUS_ONLINE);
+                        }));
   }
 
   /**
@@ -167,7 +207,7 @@ class ClusterIT {
    * must notice and exit, and the clients must see every acknowledged message exactly once.
    */
   @Test
-  @Order(5)
+  @Order(6)
   void anEnginePausedUnderLoadIsReplacedAndWritesNothingWhenItWakes() throws Exception {
     ForkedServer standby = cluster.startStandbyEngine();
     ForkedServer frozen = cluster.engine();
@@ -188,10 +228,19 @@ class ClusterIT {
     assertThat(frozen.output())
         .containsAnyOf("lost: another process took over", "giving up the engine lease");
     assertThat(Cluster.metric(standby, "parley_cluster_engine_lease_held")).isEqualTo(1);
+    // The frozen engine also held the notify lease: exactly one process delivers now.
+    await()
+        .atMost(WAIT)
+        .untilAsserted(
+            () ->
+                assertThat(
+                        Cluster.metric(standby, "parley_cluster_notify_lease_held")
+                            + Cluster.metric(notifyNode, "parley_cluster_notify_lease_held"))
+                    .isEqualTo(1));
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void restartingEveryProcessKeepsTheHistory() throws Exception {
     Recorder alice = new Recorder();
     ParleyClient a = connect("r-alice", cluster.uri(), alice);
@@ -350,12 +399,18 @@ class ClusterIT {
   /** Records what the SDK delivers to the application. Thread-safe. */
   static final class Recorder implements ParleyListener {
     final List<Event> events = new CopyOnWriteArrayList<>();
+    final List<PresenceNotice> presence = new CopyOnWriteArrayList<>();
     final AtomicInteger syncs = new AtomicInteger();
     final List<ConnectionState> states = new CopyOnWriteArrayList<>();
 
     @Override
     public void onConnectionStateChanged(ConnectionState state) {
       states.add(state);
+    }
+
+    @Override
+    public void onPresence(PresenceNotice notice) {
+      presence.add(notice);
     }
 
     boolean reconnected() {

@@ -201,7 +201,8 @@ public final class ParleyServer implements AutoCloseable {
                 config.limits(),
                 0,
                 Clock.systemUTC(),
-                NotifyModule.beforeSendHook(config.notifications(), metrics, Clock.systemUTC()));
+                NotifyModule.beforeSendHook(config.notifications(), metrics, Clock.systemUTC()),
+                routing);
         started.push(engine);
       }
 
@@ -234,6 +235,7 @@ public final class ParleyServer implements AutoCloseable {
       if (kafka != null && engineRole) {
         // Closed before the engine: stops taking calls and answers the admitted ones first.
         CassandraStore replayInto = journaledStore;
+        KafkaRoutingBus activeRouting = routing;
         commands =
             CommandServer.start(
                 kafka,
@@ -242,6 +244,7 @@ public final class ParleyServer implements AutoCloseable {
                   if (journal != null) {
                     journal.activate(lease, replayInto::replayJournal);
                   }
+                  activeRouting.startReportingConnectivity();
                   if (deliverWhenActive) {
                     leadNotifications.run();
                   }

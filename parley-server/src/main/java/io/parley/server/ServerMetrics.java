@@ -103,8 +103,10 @@ final class ServerMetrics {
 
   /** Whether this notify process is the one that delivers (it holds the notify lease). */
   static void bindNotifyLeader(MeterRegistry registry, java.util.function.BooleanSupplier leading) {
+    // A lambda has no other owner: hold it strongly (gauges keep their object weakly by default).
     Gauge.builder("parley_cluster_notify_lease_held", leading, l -> l.getAsBoolean() ? 1 : 0)
         .description("1 while this process holds the notify lease and delivers the outbox")
+        .strongReference(true)
         .register(registry);
   }
 

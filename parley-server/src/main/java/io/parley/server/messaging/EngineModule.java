@@ -5,6 +5,7 @@ import io.parley.server.config.ParleyConfig;
 import io.parley.server.core.DaemonThreads;
 import io.parley.server.delivery.DeliveryService;
 import io.parley.server.delivery.DeliveryServiceImpl;
+import io.parley.server.presence.ConnectedUsers;
 import io.parley.server.presence.PresenceService;
 import io.parley.server.presence.PresenceServiceImpl;
 import io.parley.server.store.ParleyStore;
@@ -73,6 +74,22 @@ public record EngineModule(
       int lanes,
       Clock clock,
       BeforeSendHook beforeSend) {
+    return create(store, bus, limits, lanes, clock, beforeSend, null);
+  }
+
+  /**
+   * Wires a cluster engine: presence takes connectivity from {@code connected} (the gateways'
+   * routing declarations) instead of counting connects in this process, or counts them itself
+   * when {@code connected} is null.
+   */
+  public static EngineModule create(
+      ParleyStore store,
+      EventBus bus,
+      ParleyConfig.Limits limits,
+      int lanes,
+      Clock clock,
+      BeforeSendHook beforeSend,
+      ConnectedUsers connected) {
     Objects.requireNonNull(beforeSend, "beforeSend");
     Objects.requireNonNull(store, "store");
     Objects.requireNonNull(bus, "bus");
@@ -97,11 +114,14 @@ public record EngineModule(
             reads.shutdownNow();
           }
         };
+    PresenceServiceImpl presence =
+        new PresenceServiceImpl(store, bus, clock, reads, limits.maxGroupMembers(), connected);
+    presence.follow();
     return new EngineModule(
         new ConversationServiceImpl(ctx),
         new MessageServiceImpl(ctx, beforeSend),
         new DeliveryServiceImpl(ctx),
-        new PresenceServiceImpl(store, bus, clock, reads, limits.maxGroupMembers()),
+        presence,
         new UserServiceImpl(store, bus, clock, reads),
         resources);
   }

@@ -36,6 +36,11 @@ import java.util.concurrent.Executor;
  * order. {@code last_seen_ms} is the time of the last connect, disconnect or status change (now,
  * for users currently online).
  *
+ * <p>In a cluster the engine does not count sessions itself: whether a user is connected comes
+ * from the gateways' routing declarations ({@link ConnectedUsers}), which survive a change of
+ * engine and drop a crashed gateway's users; connects and disconnects then only move {@code
+ * last_seen_ms}, and the status is re-evaluated whenever the source reports a change.
+ *
  * <p>Typing: the caller must be a member ({@code NOT_FOUND} otherwise, as everywhere); the
  * notice goes to the other members of direct and group conversations. Channels carry no typing
  * indicators (a fan-out to every subscriber is not worth it); they are acknowledged and dropped.
@@ -49,6 +54,7 @@ public final class PresenceServiceImpl implements PresenceService {
   private final Executor reads;
   private final int maxMembers;
   private final ConcurrentHashMap<String, UserPresence> users = new ConcurrentHashMap<>();
+  private final ConnectedUsers connected;
 
   /**
    * @param reads executor for the blocking membership reads of typing
@@ -56,6 +62,21 @@ public final class PresenceServiceImpl implements PresenceService {
    */
   public PresenceServiceImpl(
       ParleyStore store, EventBus bus, Clock clock, Executor reads, int maxMembers) {
+    this(store, bus, clock, reads, maxMembers, null);
+  }
+
+  /**
+   * @param connected where connectivity comes from in a cluster, or null to count this process's
+   *     own connects and disconnects; call {@link #follow()} once constructed
+   */
+  public PresenceServiceImpl(
+      ParleyStore store,
+      EventBus bus,
+      Clock clock,
+      Executor reads,
+      int maxMembers,
+      ConnectedUsers connected) {
+    this.connected = connected;
     this.store = Objects.requireNonNull(store, "store");
     this.bus = Objects.requireNonNull(bus, "bus");
     this.clock = Objects.requireNonNull(clock, "clock");
@@ -63,15 +84,36 @@ public final class PresenceServiceImpl implements PresenceService {
     this.maxMembers = Math.max(1, maxMembers);
   }
 
+  /** Starts following the {@link ConnectedUsers} source given to the constructor, if any. */
+  public void follow() {
+    if (connected != null) {
+      connected.setListener(this::connectivityChanged);
+    }
+  }
+
   /** One user's sessions and chosen status; guarded by its own monitor. */
   private static final class UserPresence {
     private final Map<String, Integer> sessionsByDevice = new HashMap<>();
     private int sessions;
     private PresenceStatus chosen = PresenceStatus.PRESENCE_STATUS_ONLINE;
+    private PresenceStatus published = PresenceStatus.PRESENCE_STATUS_OFFLINE;
     private long lastSeenMs;
+  }
 
-    PresenceStatus effective() {
-      return sessions == 0 ? PresenceStatus.PRESENCE_STATUS_OFFLINE : chosen;
+  private PresenceStatus effective(String userId, UserPresence p) {
+    boolean online = connected != null ? connected.isConnected(userId) : p.sessions > 0;
+    return online ? p.chosen : PresenceStatus.PRESENCE_STATUS_OFFLINE;
+  }
+
+  /** The source saw a user's first session appear or last one go (cluster mode). */
+  private void connectivityChanged(String userId, boolean online) {
+    UserPresence p = users.computeIfAbsent(userId, k -> new UserPresence());
+    synchronized (p) {
+      if (!online) {
+        p.chosen = PresenceStatus.PRESENCE_STATUS_ONLINE;
+      }
+      p.lastSeenMs = clock.millis();
+      publishIfChanged(userId, p);
     }
   }
 
@@ -116,10 +158,9 @@ public final class PresenceServiceImpl implements PresenceService {
           }
           UserPresence p = users.computeIfAbsent(me, k -> new UserPresence());
           synchronized (p) {
-            PresenceStatus before = p.effective();
             p.chosen = status;
             p.lastSeenMs = clock.millis();
-            publishIfChanged(me, p, before);
+            publishIfChanged(me, p);
           }
           return CompletableFuture.completedFuture(Ack.getDefaultInstance());
         });
@@ -132,11 +173,13 @@ public final class PresenceServiceImpl implements PresenceService {
     for (String id : userIds) {
       UserPresence p = users.get(id);
       PresenceNotice.Builder b = PresenceNotice.newBuilder().setUserId(id);
-      if (p == null) {
+      if (p == null && connected != null && connected.isConnected(id)) {
+        b.setStatus(PresenceStatus.PRESENCE_STATUS_ONLINE).setLastSeenMs(now);
+      } else if (p == null) {
         b.setStatus(PresenceStatus.PRESENCE_STATUS_OFFLINE);
       } else {
         synchronized (p) {
-          PresenceStatus s = p.effective();
+          PresenceStatus s = effective(id, p);
           b.setStatus(s)
               .setLastSeenMs(s == PresenceStatus.PRESENCE_STATUS_OFFLINE ? p.lastSeenMs : now);
         }
@@ -152,11 +195,10 @@ public final class PresenceServiceImpl implements PresenceService {
     Objects.requireNonNull(deviceId, "deviceId");
     UserPresence p = users.computeIfAbsent(userId, k -> new UserPresence());
     synchronized (p) {
-      PresenceStatus before = p.effective();
       p.sessionsByDevice.merge(deviceId, 1, Integer::sum);
       p.sessions++;
       p.lastSeenMs = clock.millis();
-      publishIfChanged(userId, p, before);
+      publishIfChanged(userId, p);
     }
   }
 
@@ -173,7 +215,6 @@ public final class PresenceServiceImpl implements PresenceService {
       if (n == null) {
         return; // unbalanced disconnect: nothing was counted for this device
       }
-      PresenceStatus before = p.effective();
       if (n == 1) {
         p.sessionsByDevice.remove(deviceId);
       } else {
@@ -181,18 +222,22 @@ public final class PresenceServiceImpl implements PresenceService {
       }
       p.sessions--;
       p.lastSeenMs = clock.millis();
-      if (p.sessions == 0) {
+      if (p.sessions == 0 && connected == null) {
         p.chosen = PresenceStatus.PRESENCE_STATUS_ONLINE;
       }
-      publishIfChanged(userId, p, before);
+      publishIfChanged(userId, p);
     }
   }
 
-  /** Called under the user's lock, so one user's notices are published in order. */
-  private void publishIfChanged(String userId, UserPresence p, PresenceStatus before) {
-    PresenceStatus after = p.effective();
-    if (after != before) {
-      bus.publish(new BusMessage.Presence(userId, after, p.lastSeenMs));
+  /**
+   * Publishes the effective status if it differs from the last one published. Called under the
+   * user's lock, so one user's notices are published in order.
+   */
+  private void publishIfChanged(String userId, UserPresence p) {
+    PresenceStatus now = effective(userId, p);
+    if (now != p.published) {
+      p.published = now;
+      bus.publish(new BusMessage.Presence(userId, now, p.lastSeenMs));
     }
   }
 }

@@ -12,9 +12,15 @@ import io.parley.protocol.v1.PresenceNotice;
 import io.parley.protocol.v1.PresenceStatus;
 import io.parley.protocol.v1.SendTyping;
 import io.parley.server.bus.BusMessage;
+import io.parley.server.bus.local.LocalEventBus;
 import io.parley.server.messaging.EngineFixture;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BiConsumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -42,6 +48,70 @@ class PresenceServiceImplTest {
         .filter(m -> m instanceof BusMessage.Presence)
         .map(m -> (BusMessage.Presence) m)
         .toList();
+  }
+
+  /** Connectivity as a cluster's routing declarations report it (set by the test). */
+  private static final class Declarations implements ConnectedUsers {
+    private final Set<String> connected = ConcurrentHashMap.newKeySet();
+    private volatile BiConsumer<String, Boolean> listener;
+
+    @Override
+    public boolean isConnected(String userId) {
+      return connected.contains(userId);
+    }
+
+    @Override
+    public void setListener(BiConsumer<String, Boolean> listener) {
+      this.listener = listener;
+    }
+
+    void set(String userId, boolean on) {
+      if (on ? connected.add(userId) : connected.remove(userId)) {
+        listener.accept(userId, on);
+      }
+    }
+  }
+
+  /**
+   * In a cluster the engine's own connect counts mean nothing (a standby that took over counted
+   * nothing; a crashed gateway never reports its disconnects): the status follows the gateways'
+   * declarations, and a disconnect the engine never saw a connect for changes nothing.
+   */
+  @Test
+  void inAClusterTheStatusFollowsTheGatewaysDeclarations() {
+    Declarations declarations = new Declarations();
+    List<BusMessage> published = new CopyOnWriteArrayList<>();
+    LocalEventBus bus = new LocalEventBus();
+    bus.subscribe(published::add);
+    PresenceServiceImpl cluster =
+        new PresenceServiceImpl(
+            fx.store(), bus, Clock.systemUTC(), Runnable::run, 100, declarations);
+    cluster.follow();
+
+    // Connected on some gateway although this engine never saw the connect (it took over later).
+    declarations.set("alice", true);
+    assertThat(cluster.current(List.of("alice")).join().get(0).getStatus())
+        .isEqualTo(PresenceStatus.PRESENCE_STATUS_ONLINE);
+    cluster.deviceDisconnected("alice", "phone");
+    assertThat(cluster.current(List.of("alice")).join().get(0).getStatus())
+        .isEqualTo(PresenceStatus.PRESENCE_STATUS_ONLINE);
+    // A user declared before this engine started reads as online without any event.
+    declarations.connected.add("bob");
+    assertThat(cluster.current(List.of("bob")).join().get(0).getStatus())
+        .isEqualTo(PresenceStatus.PRESENCE_STATUS_ONLINE);
+
+    cluster.setStatus(user("alice"), PresenceStatus.PRESENCE_STATUS_AWAY).join();
+    declarations.set("alice", false); // her gateway crashed and was evicted
+    declarations.set("alice", true);
+
+    assertThat(published)
+        .filteredOn(m -> m instanceof BusMessage.Presence)
+        .extracting(m -> ((BusMessage.Presence) m).status())
+        .containsExactly(
+            PresenceStatus.PRESENCE_STATUS_ONLINE,
+            PresenceStatus.PRESENCE_STATUS_AWAY,
+            PresenceStatus.PRESENCE_STATUS_OFFLINE,
+            PresenceStatus.PRESENCE_STATUS_ONLINE);
   }
 
   @Test

@@ -10,9 +10,11 @@ import io.parley.server.bus.BusMessage;
 import io.parley.server.bus.EventBus;
 import io.parley.server.bus.local.LocalEventBus;
 import io.parley.server.core.DaemonThreads;
+import io.parley.server.presence.ConnectedUsers;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -20,6 +22,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -55,7 +58,7 @@ import org.slf4j.LoggerFactory;
  * producer writes them to each gateway's single-partition topic, so every gateway reads them in
  * publication order. Thread-safe.
  */
-public final class KafkaRoutingBus implements EventBus {
+public final class KafkaRoutingBus implements EventBus, ConnectedUsers {
   private static final Logger log = LoggerFactory.getLogger(KafkaRoutingBus.class);
   private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
@@ -64,6 +67,8 @@ public final class KafkaRoutingBus implements EventBus {
   private final Clock clock;
   private final LocalEventBus local = new LocalEventBus();
   private final RoutingTable table = new RoutingTable();
+  private volatile BiConsumer<String, Boolean> connectivityListener;
+  private volatile boolean reportingConnectivity;
   private final KafkaProducer<byte[], byte[]> producer;
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final ScheduledExecutorService timer;
@@ -249,6 +254,7 @@ public final class KafkaRoutingBus implements EventBus {
     }
     long now = clock.millis();
     table.apply(key, value != null, now);
+    reportUserChanges();
     if (value != null
         && value.getCorrelationId() != 0
         && r.timestamp() >= now - settings.requestTimeout().toMillis() - 1_000) {
@@ -259,6 +265,40 @@ public final class KafkaRoutingBus implements EventBus {
               .setEngineId(settings.nodeId())
               .addAllEngines(table.engines());
       send(key.getNodeId(), RouteDelivery.newBuilder().setInterestAck(ack).build().toByteArray());
+    }
+  }
+
+  @Override
+  public boolean isConnected(String userId) {
+    return table.hasUser(userId);
+  }
+
+  @Override
+  public void setListener(BiConsumer<String, Boolean> listener) {
+    this.connectivityListener = listener;
+  }
+
+  /**
+   * From now on tells the {@link ConnectedUsers} listener of every change: called when this engine
+   * becomes the active one, so that a standby, whose table is just as current, publishes no
+   * presence notices of its own.
+   */
+  public void startReportingConnectivity() {
+    reportingConnectivity = true;
+  }
+
+  private void reportUserChanges() {
+    List<Map.Entry<String, Boolean>> changes = table.drainUserChanges();
+    BiConsumer<String, Boolean> listener = connectivityListener;
+    if (!reportingConnectivity || listener == null) {
+      return;
+    }
+    for (Map.Entry<String, Boolean> c : changes) {
+      try {
+        listener.accept(c.getKey(), c.getValue());
+      } catch (RuntimeException e) {
+        log.warn("presence update for {} failed: {}", c.getKey(), e.toString());
+      }
     }
   }
 
@@ -283,6 +323,7 @@ public final class KafkaRoutingBus implements EventBus {
         for (InterestKey k : table.evictGateway(gw)) {
           writeInterest(k.getNodeId(), k.getKind(), k.getId(), false);
         }
+        reportUserChanges();
         // Tell the gateway only once the tombstones are written: what it declares again after
         // the notice then lands behind them in the (single-partition) topic and stays in force.
         producer.send(

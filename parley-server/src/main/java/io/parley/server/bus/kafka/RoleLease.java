@@ -263,6 +263,12 @@ public final class RoleLease implements AutoCloseable {
         long now = System.currentTimeMillis();
         boolean caughtUp = watch.position(tp) >= end;
         if (caughtUp && now - lastBeat > VACANCY.toMillis()) {
+          // Judge by everything written until now, not until this watch started: a standby that
+          // was itself paused would otherwise take its stale view for a silent holder.
+          end = watch.endOffsets(List.of(tp), settings.requestTimeout()).get(tp);
+          caughtUp = watch.position(tp) >= end;
+        }
+        if (caughtUp && now - lastBeat > VACANCY.toMillis()) {
           if (lastBeat > 0) {
             log.warn("{} stopped heartbeating {} ms ago: taking the {}", holder, now - lastBeat,
                 what);

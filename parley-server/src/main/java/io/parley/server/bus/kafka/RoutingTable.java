@@ -33,6 +33,8 @@ final class RoutingTable {
   private final Map<String, Set<InterestKey>> keysByGateway = new HashMap<>();
   private final Map<String, Long> gatewaySeenMs = new HashMap<>();
   private final Map<String, Long> engineSeenMs = new HashMap<>();
+  /** Users whose first gateway appeared (true) or last gateway went (false), oldest first. */
+  private final List<Map.Entry<String, Boolean>> userChanges = new ArrayList<>();
 
   /**
    * Applies one interest-topic record ({@code present} false for a tombstone), heard at {@code
@@ -59,13 +61,16 @@ final class RoutingTable {
         Map<String, Set<String>> index = index(key.getKind());
         if (present) {
           gatewaySeenMs.put(node, nowMs);
+          if (key.getKind() == InterestKind.INTEREST_KIND_USER && !users.containsKey(key.getId())) {
+            userChanges.add(Map.entry(key.getId(), true));
+          }
           index.computeIfAbsent(key.getId(), k -> new HashSet<>()).add(node);
           keysByGateway.computeIfAbsent(node, k -> new HashSet<>()).add(key);
           if (key.getKind() == InterestKind.INTEREST_KIND_CHANNEL) {
             remove(joinedChannels, key.getId(), node);
           }
         } else {
-          remove(index, key.getId(), node);
+          removeInterest(key.getKind(), key.getId(), node);
           Set<InterestKey> keys = keysByGateway.get(node);
           if (keys != null) {
             keys.remove(key);
@@ -144,10 +149,31 @@ final class RoutingTable {
     Set<InterestKey> keys = keysByGateway.remove(node);
     if (keys != null) {
       for (InterestKey k : keys) {
-        remove(index(k.getKind()), k.getId(), node);
+        removeInterest(k.getKind(), k.getId(), node);
       }
     }
     joinedChannels.values().removeIf(gws -> gws.remove(node) && gws.isEmpty());
+  }
+
+  /** True while some gateway declared a session of the user. */
+  synchronized boolean hasUser(String userId) {
+    return users.containsKey(userId);
+  }
+
+  /** The users whose connectivity changed since the last call, oldest first. */
+  synchronized List<Map.Entry<String, Boolean>> drainUserChanges() {
+    if (userChanges.isEmpty()) {
+      return List.of();
+    }
+    List<Map.Entry<String, Boolean>> out = List.copyOf(userChanges);
+    userChanges.clear();
+    return out;
+  }
+
+  private void removeInterest(InterestKind kind, String id, String node) {
+    if (remove(index(kind), id, node) && kind == InterestKind.INTEREST_KIND_USER) {
+      userChanges.add(Map.entry(id, false));
+    }
   }
 
   private Map<String, Set<String>> index(InterestKind kind) {
@@ -180,10 +206,13 @@ final class RoutingTable {
     }
   }
 
-  private static void remove(Map<String, Set<String>> index, String id, String node) {
+  /** Removes one gateway of an id; true when that was the id's last gateway. */
+  private static boolean remove(Map<String, Set<String>> index, String id, String node) {
     Set<String> gws = index.get(id);
     if (gws != null && gws.remove(node) && gws.isEmpty()) {
       index.remove(id);
+      return true;
     }
+    return false;
   }
 }

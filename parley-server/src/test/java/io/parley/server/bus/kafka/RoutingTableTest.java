@@ -13,6 +13,7 @@ import io.parley.protocol.v1.PresenceStatus;
 import io.parley.protocol.v1.ReceiptKind;
 import io.parley.server.bus.BusMessage;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -46,6 +47,37 @@ class RoutingTableTest {
   private static BusMessage channel(String conv, Event... events) {
     return new BusMessage.CommittedEvents(
         conv, ConversationKind.CONVERSATION_KIND_CHANNEL, List.of(events), Set.of());
+  }
+
+  /**
+   * Presence in a cluster follows these declarations: a user is connected from the first gateway
+   * holding a session until the last one withdraws it or is evicted.
+   */
+  @Test
+  void aUserIsConnectedFromTheFirstGatewayToTheLast() {
+    put("gw1", InterestKind.INTEREST_KIND_USER, "alice", 0);
+    put("gw2", InterestKind.INTEREST_KIND_USER, "alice", 0);
+    put("gw2", InterestKind.INTEREST_KIND_USER, "bob", 0);
+    put("gw2", InterestKind.INTEREST_KIND_PRESENCE, "carol", 0);
+    assertThat(table.drainUserChanges())
+        .containsExactly(Map.entry("alice", true), Map.entry("bob", true));
+    assertThat(table.hasUser("alice")).isTrue();
+    assertThat(table.hasUser("carol")).as("following someone's presence is not a session").isFalse();
+
+    table.apply(key("gw1", InterestKind.INTEREST_KIND_USER, "alice"), false, 1);
+    assertThat(table.drainUserChanges()).as("alice still has a session on gw2").isEmpty();
+    assertThat(table.hasUser("alice")).isTrue();
+
+    table.evictGateway("gw2");
+    assertThat(table.drainUserChanges())
+        .containsExactlyInAnyOrder(Map.entry("alice", false), Map.entry("bob", false));
+    assertThat(table.hasUser("alice")).isFalse();
+    assertThat(table.drainUserChanges()).isEmpty();
+
+    put("gw3", InterestKind.INTEREST_KIND_USER, "alice", 2);
+    table.apply(key("gw3", InterestKind.INTEREST_KIND_GATEWAY_ALIVE, ""), false, 3);
+    assertThat(table.drainUserChanges())
+        .containsExactly(Map.entry("alice", true), Map.entry("alice", false));
   }
 
   @Test
