@@ -220,7 +220,6 @@ public final class ParleyServer implements AutoCloseable {
         started.push(notifications);
       }
 
-      // Closed early (pushed late): gives the notify lease up before the engine stops.
       AtomicReference<NotifyLeader> notifyLeader = new AtomicReference<>();
       NotificationService notify = notifications;
       Runnable leadNotifications =
@@ -255,6 +254,7 @@ public final class ParleyServer implements AutoCloseable {
         ServerMetrics.bindEngineTransport(metrics, commands, routing);
       }
       if (deliverWhenActive) {
+        // Closed early (pushed late): gives the notify lease up before the engine stops.
         started.push(
             () -> {
               NotifyLeader leader = notifyLeader.get();

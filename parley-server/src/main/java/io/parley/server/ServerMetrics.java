@@ -19,6 +19,7 @@ import io.parley.server.bus.kafka.RemoteEngine;
 import io.parley.server.store.CommitStats;
 import io.parley.server.core.ProcessStats;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * Registers process-wide meters that belong to no single module: JVM and process metrics, the
@@ -102,7 +103,7 @@ final class ServerMetrics {
   }
 
   /** Whether this notify process is the one that delivers (it holds the notify lease). */
-  static void bindNotifyLeader(MeterRegistry registry, java.util.function.BooleanSupplier leading) {
+  static void bindNotifyLeader(MeterRegistry registry, BooleanSupplier leading) {
     // A lambda has no other owner: hold it strongly (gauges keep their object weakly by default).
     Gauge.builder("parley_cluster_notify_lease_held", leading, l -> l.getAsBoolean() ? 1 : 0)
         .description("1 while this process holds the notify lease and delivers the outbox")

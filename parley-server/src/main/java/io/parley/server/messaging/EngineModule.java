@@ -60,27 +60,13 @@ public record EngineModule(
    */
   public static EngineModule create(
       ParleyStore store, EventBus bus, ParleyConfig.Limits limits, int lanes, Clock clock) {
-    return create(store, bus, limits, lanes, clock, BeforeSendHook.NONE);
+    return create(store, bus, limits, lanes, clock, BeforeSendHook.NONE, null);
   }
 
   /**
    * Wires the engine with a before-send hook that checks every new and edited message before it
-   * is sequenced.
-   */
-  public static EngineModule create(
-      ParleyStore store,
-      EventBus bus,
-      ParleyConfig.Limits limits,
-      int lanes,
-      Clock clock,
-      BeforeSendHook beforeSend) {
-    return create(store, bus, limits, lanes, clock, beforeSend, null);
-  }
-
-  /**
-   * Wires a cluster engine: presence takes connectivity from {@code connected} (the gateways'
-   * routing declarations) instead of counting connects in this process, or counts them itself
-   * when {@code connected} is null.
+   * is sequenced; in a cluster, presence takes connectivity from {@code connected} (the gateways'
+   * routing declarations) instead of counting connects in this process (null: count them here).
    */
   public static EngineModule create(
       ParleyStore store,

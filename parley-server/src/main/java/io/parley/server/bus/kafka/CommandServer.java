@@ -2,6 +2,7 @@ package io.parley.server.bus.kafka;
 
 import com.google.protobuf.Message;
 import io.parley.protocol.cluster.v1.RpcReply;
+import io.parley.server.config.ParleyConfig;
 import io.parley.server.core.DaemonThreads;
 import java.time.Clock;
 import java.time.Duration;
@@ -10,6 +11,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Queue;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
@@ -245,21 +247,12 @@ public final class CommandServer implements AutoCloseable {
 
   /** Waits for the lease until this server holds it (true) or is closed (false). */
   private boolean takeLease() {
-    while (running && !Thread.currentThread().isInterrupted()) {
-      try {
-        var taken = RoleLease.acquire(settings, onLeaseLost, () -> !running);
-        if (taken.isPresent()) {
-          lease = taken.get();
-          return true;
-        }
-      } catch (IllegalStateException e) {
-        log.warn("cannot take the engine lease yet (retrying in 2 s): {}", e.getMessage());
-        RoleLease.pause(2_000, () -> !running);
-      }
-    }
-    return false;
+    Optional<RoleLease> taken =
+        RoleLease.acquireWhenFree(
+            settings, ParleyConfig.Role.ENGINE, onLeaseLost, () -> !running);
+    taken.ifPresent(l -> lease = l);
+    return taken.isPresent();
   }
-
 
   private void closeConsumer() {
     try {

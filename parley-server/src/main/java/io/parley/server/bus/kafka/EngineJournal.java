@@ -1,8 +1,8 @@
 package io.parley.server.bus.kafka;
 
+import io.micrometer.core.instrument.Timer;
 import io.parley.server.store.StoreUnavailableException;
 import io.parley.server.store.WriteJournal;
-import io.micrometer.core.instrument.Timer;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;

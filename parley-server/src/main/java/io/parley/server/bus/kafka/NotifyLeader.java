@@ -3,6 +3,7 @@ package io.parley.server.bus.kafka;
 import io.parley.server.config.ParleyConfig;
 import io.parley.server.core.DaemonThreads;
 import java.util.Objects;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,26 +58,18 @@ public final class NotifyLeader implements AutoCloseable {
   }
 
   private void lead() {
-    while (running) {
-      try {
-        var taken =
-            RoleLease.acquire(settings, ParleyConfig.Role.NOTIFY, onLost, () -> !running);
-        if (taken.isEmpty()) {
-          return;
-        }
-        lease = taken.get();
-        if (!running) {
-          lease.close();
-          return;
-        }
-        log.info("this process delivers the notification outbox (it holds the notify lease)");
-        startDelivering.run();
-        return;
-      } catch (IllegalStateException e) {
-        log.warn("cannot take the notify lease yet (retrying in 2 s): {}", e.getMessage());
-        RoleLease.pause(2_000, () -> !running);
-      }
+    Optional<RoleLease> taken =
+        RoleLease.acquireWhenFree(settings, ParleyConfig.Role.NOTIFY, onLost, () -> !running);
+    if (taken.isEmpty()) {
+      return;
     }
+    lease = taken.get();
+    if (!running) {
+      lease.close();
+      return;
+    }
+    log.info("this process delivers the notification outbox (it holds the notify lease)");
+    startDelivering.run();
   }
 
   /** Stops waiting, or gives the lease up (a standby takes over at once). */

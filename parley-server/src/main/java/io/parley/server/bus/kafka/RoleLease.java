@@ -5,12 +5,14 @@ import io.parley.server.core.DaemonThreads;
 import io.parley.server.store.StoreUnavailableException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -97,9 +99,8 @@ public final class RoleLease implements AutoCloseable {
   private final String nodeId;
   private final Runnable onLost;
   private final Thread heartbeat;
-  private volatile boolean held = true;
-  private final java.util.concurrent.atomic.AtomicBoolean lostOnce =
-      new java.util.concurrent.atomic.AtomicBoolean();
+  /** Set once, by whichever of the heartbeat and the journal notices the fencing first. */
+  private final AtomicBoolean leaseLost = new AtomicBoolean();
   private volatile boolean closed;
   private final CountDownLatch stop = new CountDownLatch(1);
   private boolean commitPending;
@@ -211,10 +212,35 @@ public final class RoleLease implements AutoCloseable {
   }
 
   /**
+   * {@link #acquire(KafkaSettings, ParleyConfig.Role, Runnable, BooleanSupplier)} until it takes
+   * the lease, retrying every 2 s while Kafka cannot be reached (waiting is a standby's job);
+   * empty once {@code cancelled} turned true or the thread was interrupted.
+   */
+  public static Optional<RoleLease> acquireWhenFree(
+      KafkaSettings settings,
+      ParleyConfig.Role role,
+      Runnable onLost,
+      BooleanSupplier cancelled) {
+    while (!cancelled.getAsBoolean() && !Thread.currentThread().isInterrupted()) {
+      try {
+        Optional<RoleLease> taken = acquire(settings, role, onLost, cancelled);
+        if (taken.isPresent()) {
+          return taken;
+        }
+      } catch (IllegalStateException e) {
+        log.warn("cannot take the {} lease yet (retrying in 2 s): {}", role.configName(),
+            e.getMessage());
+        pause(2_000, cancelled);
+      }
+    }
+    return Optional.empty();
+  }
+
+  /**
    * Sleeps {@code ms} in short steps; false when {@code cancelled} turned true first or the thread
    * was interrupted (the flag is restored).
    */
-  static boolean pause(long ms, BooleanSupplier cancelled) {
+  private static boolean pause(long ms, BooleanSupplier cancelled) {
     long until = System.currentTimeMillis() + ms;
     while (System.currentTimeMillis() < until) {
       if (cancelled.getAsBoolean()) {
@@ -339,16 +365,14 @@ public final class RoleLease implements AutoCloseable {
   /** Aborts what can be aborted, gives the lease up if fenced, and explains the failure. */
   private StoreUnavailableException journalFailed(KafkaException e) {
     if (fencing(e) || e instanceof AuthorizationException) {
-      if (held) {
-        lost(e);
-      }
+      lost(e);
       return new StoreUnavailableException(
           "another engine took over: this engine may not write any more", e);
     }
     try {
       producer.abortTransaction();
     } catch (KafkaException abort) {
-      if (fencing(abort) && held) {
+      if (fencing(abort)) {
         lost(abort);
       }
     }
@@ -375,7 +399,7 @@ public final class RoleLease implements AutoCloseable {
       long end = reader.endOffsets(List.of(tp), settings.requestTimeout()).get(tp);
       // Each transaction takes two offsets (the record and its commit marker); aborted ones too.
       reader.seek(tp, Math.max(0, end - 4L * count));
-      java.util.ArrayDeque<byte[]> tail = new java.util.ArrayDeque<>();
+      ArrayDeque<byte[]> tail = new ArrayDeque<>();
       long deadline = System.nanoTime() + settings.requestTimeout().toNanos() * 3;
       while (reader.position(tp) < end) {
         if (System.nanoTime() > deadline) {
@@ -400,14 +424,14 @@ public final class RoleLease implements AutoCloseable {
 
   /** False once another engine took the lease (never true again). */
   public boolean isHeld() {
-    return held && !closed;
+    return !leaseLost.get() && !closed;
   }
 
   private void beat() {
-    while (!closed && held) {
+    while (isHeld()) {
       try {
         synchronized (transactions) {
-          if (!held) {
+          if (leaseLost.get()) {
             return;
           }
           if (commitPending) {
@@ -467,10 +491,9 @@ public final class RoleLease implements AutoCloseable {
   }
 
   private void lost(Exception e) {
-    if (!lostOnce.compareAndSet(false, true)) {
+    if (!leaseLost.compareAndSet(false, true)) {
       return; // the heartbeat and the journal may both notice
     }
-    held = false;
     log.error(
         "{} lease {} lost: another process took over ({}); this process stops its {} work",
         role.configName(), topic, e.getClass().getSimpleName(), role.configName());
@@ -500,7 +523,7 @@ public final class RoleLease implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    if (held) {
+    if (!leaseLost.get()) {
       release();
       producer.close(Duration.ofSeconds(5));
     }
@@ -508,22 +531,18 @@ public final class RoleLease implements AutoCloseable {
 
   private void release() {
     synchronized (transactions) {
-      releaseLocked();
-    }
-  }
-
-  private void releaseLocked() {
-    try {
-      if (commitPending) {
-        producer.abortTransaction();
+      try {
+        if (commitPending) {
+          producer.abortTransaction();
+        }
+        producer.beginTransaction();
+        producer.send(new ProducerRecord<>(topic, nodeId, utf8(RELEASED)));
+        producer.commitTransaction();
+        log.info("released the {} lease {}", role.configName(), topic);
+      } catch (KafkaException e) {
+        log.warn("could not release the {} lease (a standby takes it after {} ms): {}",
+            role.configName(), VACANCY.toMillis(), e.getMessage());
       }
-      producer.beginTransaction();
-      producer.send(new ProducerRecord<>(topic, nodeId, utf8(RELEASED)));
-      producer.commitTransaction();
-      log.info("released the {} lease {}", role.configName(), topic);
-    } catch (KafkaException e) {
-      log.warn("could not release the {} lease (a standby takes it after {} ms): {}",
-          role.configName(), VACANCY.toMillis(), e.getMessage());
     }
   }
 }

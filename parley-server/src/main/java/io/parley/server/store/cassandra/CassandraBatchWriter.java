@@ -47,7 +47,6 @@ final class CassandraBatchWriter implements GroupCommitQueue.Engine<StoreWrite> 
   private long lastTimestampMicros;
   /** Raised by a journal replay: every later write is stamped above what the replay wrote. */
   private final AtomicLong timestampFloor = new AtomicLong();
-  private volatile boolean forgetHeads;
   private volatile boolean closing;
 
   /**
@@ -87,10 +86,6 @@ final class CassandraBatchWriter implements GroupCommitQueue.Engine<StoreWrite> 
 
   @Override
   public long commit(List<StoreWrite> accepted) {
-    if (forgetHeads) {
-      forgetHeads = false;
-      feedHeads.rollback();
-    }
     try {
       List<FeedTable.Key> feeds = new ArrayList<>();
       for (StoreWrite w : accepted) {
@@ -114,7 +109,8 @@ final class CassandraBatchWriter implements GroupCommitQueue.Engine<StoreWrite> 
           committer.commit(session, batch);
         } else {
           journal.record(JournalCodec.encode(statements, lastTimestampMicros));
-          applyRecorded(batch);
+          // Recorded means committed: retried until applied (or the next writer replays it).
+          apply(batch, Integer.MAX_VALUE);
         }
         nanos = System.nanoTime() - started;
       }
@@ -127,13 +123,15 @@ final class CassandraBatchWriter implements GroupCommitQueue.Engine<StoreWrite> 
   }
 
   /**
-   * Applies a batch the journal has recorded: it is committed now, so a failure is retried (the
-   * batch is idempotent) until it succeeds or the store closes; the next writer applies it from
-   * the journal if this one never does.
+   * Applies a batch recorded in the journal (this writer's, or a predecessor's being replayed),
+   * retrying failures with a backoff of 50 ms doubling to 2 s (every statement is idempotent and
+   * carries its timestamp) for at most {@code attempts} attempts, or until the store closes.
+   *
+   * @throws StoreUnavailableException when the attempts are spent or the store closes first
    */
-  private void applyRecorded(BatchStatement batch) {
+  void apply(BatchStatement batch, int attempts) {
     long backoffMs = 50;
-    while (true) {
+    for (int attempt = 1; ; attempt++) {
       try {
         committer.commit(session, batch);
         return;
@@ -141,6 +139,10 @@ final class CassandraBatchWriter implements GroupCommitQueue.Engine<StoreWrite> 
         if (closing) {
           throw new StoreUnavailableException(
               "store closed before a recorded batch was applied (the journal keeps it)", e);
+        }
+        if (attempt >= attempts) {
+          throw new StoreUnavailableException(
+              "cannot apply a recorded batch: " + e.getMessage(), e);
         }
         log.warn("applying a recorded batch failed (retrying in {} ms): {}", backoffMs,
             e.getMessage());
@@ -157,11 +159,12 @@ final class CassandraBatchWriter implements GroupCommitQueue.Engine<StoreWrite> 
 
   /**
    * After a journal replay: stamps every later write above {@code micros} (the replayed writes
-   * may come from a machine whose clock is ahead) and re-reads feed heads from the cluster.
+   * may come from a machine whose clock is ahead). The cached feed heads need no reset: a store
+   * with a journal commits nothing before its process is active (the journal refuses, and a
+   * failed batch clears the cache), so the cache is empty when the replay runs.
    */
   void afterReplay(long micros) {
     timestampFloor.accumulateAndGet(micros, Math::max);
-    forgetHeads = true;
   }
 
   /** A recorded batch whose application fails from now on stays in the journal. */

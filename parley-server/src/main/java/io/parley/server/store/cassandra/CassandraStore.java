@@ -40,7 +40,8 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p><b>Writes</b> are validated on the calling thread and queued for a single writer ({@link
  * GroupCommitQueue} with {@link CassandraBatchWriter}) that commits them as LOGGED batches at
- * LOCAL_QUORUM, assigns per-(user, shard) feed seqs in commit order, and completes the futures <b>on the writer thread, in submission order</b>.
+ * LOCAL_QUORUM, assigns per-(user, shard) feed seqs in commit order, and completes the futures
+ * <b>on the writer thread, in submission order</b>.
  * A write whose future completed is durable on a quorum of local replicas; a failed write's
  * outcome may be unknown (a timed-out logged batch can still be applied later from the batchlog),
  * and the epoch increases so that the sequencer reloads its state.
@@ -54,6 +55,9 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class CassandraStore implements ParleyStore, CommitStats {
   private static final int MIN_QUEUE_CAPACITY = 4_096;
+
+  /** A replayed record is tried this often (about 5 s of backoff) before activation fails. */
+  private static final int REPLAY_ATTEMPTS = 8;
 
   private final CqlSession session;
   private final boolean ownsSession;
@@ -365,7 +369,7 @@ public final class CassandraStore implements ParleyStore, CommitStats {
     for (byte[] record : records) {
       BatchStatement batch = JournalCodec.decode(record, this::prepareRecorded);
       if (batch.size() > 0) {
-        applyWithRetries(batch);
+        batchWriter.apply(batch, REPLAY_ATTEMPTS);
       }
       maxTimestamp = Math.max(maxTimestamp, JournalCodec.maxTimestampMicros(record));
     }
@@ -380,26 +384,6 @@ public final class CassandraStore implements ParleyStore, CommitStats {
     }
   }
 
-  private void applyWithRetries(BatchStatement batch) {
-    DriverException last = null;
-    for (int attempt = 0; attempt < 5; attempt++) {
-      try {
-        cql.session().execute(batch);
-        return;
-      } catch (DriverException e) {
-        last = e;
-        try {
-          Thread.sleep(200L << attempt);
-        } catch (InterruptedException ie) {
-          Thread.currentThread().interrupt();
-          break;
-        }
-      }
-    }
-    throw new StoreUnavailableException(
-        "cannot apply the engine journal: " + (last == null ? "interrupted" : last.getMessage()),
-        last);
-  }
 
   /** Number of logged batches executed successfully since open. */
   public long commitCount() {
