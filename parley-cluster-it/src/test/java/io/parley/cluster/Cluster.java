@@ -1,5 +1,6 @@
 package io.parley.cluster;
 
+import io.parley.server.store.ConversationShards;
 import io.parley.server.testing.CassandraTestCluster;
 import io.parley.server.testing.ForkedServer;
 import io.parley.server.testing.KafkaTestBroker;
@@ -14,8 +15,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A Parley cluster of separate processes for the cluster tests: one engine node (roles {@code
- * engine,notify}) and two gateway nodes (role {@code gateway}) of the real server jar, on the
+ * A Parley cluster of separate processes for the cluster tests: engine nodes (roles {@code
+ * engine,notify}; two by default, which share the conversation shards) and two gateway nodes (role
+ * {@code gateway}) of the real server jar, on the
  * shared forked Kafka broker and Cassandra node, behind HAProxy with the repository's
  * configuration; the gateways require its PROXY protocol header ({@code server.proxy_protocol}),
  * so clients reach them only through HAProxy. Every process is recorded when it starts and destroyed by {@link #close()} (and
@@ -29,15 +31,24 @@ final class Cluster implements AutoCloseable {
   private final String keyspace;
   private final String topicPrefix;
   private final List<AutoCloseable> processes = new ArrayList<>();
-  private ForkedServer engine;
+  private final ForkedServer[] engines;
   private final ForkedServer[] gateways = new ForkedServer[2];
   private Haproxy lb;
   private final int balancedGateways;
   private int starts;
 
+  /** The command partitions (conversation shards) of the test cluster. */
+  static final int SHARDS = 4;
+
   private Cluster(
-      Path dir, KafkaTestBroker kafka, CassandraTestCluster cassandra, String name, int balanced) {
+      Path dir,
+      KafkaTestBroker kafka,
+      CassandraTestCluster cassandra,
+      String name,
+      int balanced,
+      int engines) {
     this.balancedGateways = balanced;
+    this.engines = new ForkedServer[engines];
     this.dir = dir;
     this.kafka = kafka;
     this.cassandra = cassandra;
@@ -45,20 +56,26 @@ final class Cluster implements AutoCloseable {
     this.topicPrefix = name + ".";
   }
 
-  /** Starts engine, two gateways and HAProxy in a fresh keyspace and topic prefix. */
+  /** Starts two engines, two gateways and HAProxy in a fresh keyspace and topic prefix. */
   static Cluster start(Path dir, KafkaTestBroker kafka, CassandraTestCluster cassandra, String name)
       throws Exception {
-    return start(dir, kafka, cassandra, name, 2);
+    return start(dir, kafka, cassandra, name, 2, 2);
   }
 
   /**
    * Same as {@link #start(Path, KafkaTestBroker, CassandraTestCluster, String)} with only the first
-   * gateway behind HAProxy when {@code balancedGateways} is 1 (benchmarks of one gateway).
+   * gateway behind HAProxy when {@code balancedGateways} is 1 (benchmarks of one gateway), and
+   * {@code engines} engine processes (1 or 2).
    */
   static Cluster start(
-      Path dir, KafkaTestBroker kafka, CassandraTestCluster cassandra, String name, int balancedGateways)
+      Path dir,
+      KafkaTestBroker kafka,
+      CassandraTestCluster cassandra,
+      String name,
+      int balancedGateways,
+      int engines)
       throws Exception {
-    Cluster c = new Cluster(dir, kafka, cassandra, name, balancedGateways);
+    Cluster c = new Cluster(dir, kafka, cassandra, name, balancedGateways, engines);
     try {
       c.startAll();
       return c;
@@ -68,14 +85,17 @@ final class Cluster implements AutoCloseable {
     }
   }
 
-  /** (Re)starts every process: engine first, then the gateways, then the load balancer. */
+  /** (Re)starts every process: the engines first, then the gateways, then the load balancer. */
   void startAll() throws Exception {
-    engine = startNode("engine", "engine,notify", 0);
+    for (int i = 0; i < engines.length; i++) {
+      engines[i] = startNode("engine" + (i + 1), "engine,notify", 0);
+    }
     for (int i = 0; i < gateways.length; i++) {
       gateways[i] = startNode("gateway" + (i + 1), "gateway", 0);
     }
     int second = balancedGateways == 1 ? gateways[0].port() : gateways[1].port();
-    lb = Haproxy.start(dir, gateways[0].port(), second, engine.port());
+    lb = Haproxy.start(dir, gateways[0].port(), second, engines[0].port(),
+        engines[engines.length - 1].port());
     processes.add(lb);
   }
 
@@ -85,21 +105,15 @@ final class Cluster implements AutoCloseable {
     for (ForkedServer g : gateways) {
       g.kill();
     }
-    engine.kill();
+    for (ForkedServer e : engines) {
+      e.kill();
+    }
   }
 
   /** Starts a node with the given roles on this cluster's Kafka topics and keyspace. */
   private ForkedServer startNode(String name, String roles, int port)
       throws IOException, InterruptedException {
     return startNode(name, roles, port, false);
-  }
-
-  /**
-   * Starts a second engine, which stands by (alive, not ready) while the engine holds the lease.
-   * It is not behind HAProxy's admin backend.
-   */
-  ForkedServer startStandbyEngine() throws IOException, InterruptedException {
-    return startNode("standby", "engine,notify", 0, true);
   }
 
   /**
@@ -110,18 +124,13 @@ final class Cluster implements AutoCloseable {
     return startNode("notify", "notify", 0, true);
   }
 
-  /** Makes {@code standby} the cluster's engine (after the engine died and it took over). */
-  void promote(ForkedServer standby) {
-    engine = standby;
-  }
-
   private ForkedServer startNode(String name, String roles, int port, boolean standby)
       throws IOException, InterruptedException {
     Path data = Files.createDirectories(dir.resolve(name + "-" + (++starts)));
     Map<String, String> env = new HashMap<>(cassandra.serverEnv(keyspace));
     env.put("PARLEY_CLUSTER_KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
     env.put("PARLEY_CLUSTER_KAFKA_TOPIC_PREFIX", topicPrefix);
-    env.put("PARLEY_CLUSTER_KAFKA_COMMAND_PARTITIONS", "4");
+    env.put("PARLEY_CLUSTER_KAFKA_COMMAND_PARTITIONS", String.valueOf(SHARDS));
     env.put("PARLEY_CLUSTER_KAFKA_REPLICATION_FACTOR", "1");
     env.put("PARLEY_CLUSTER_NODE_ID", name + "-" + starts);
     if (roles.equals("gateway")) {
@@ -140,8 +149,46 @@ final class Cluster implements AutoCloseable {
     return server;
   }
 
+  /** The first engine (HAProxy's first admin server). */
   ForkedServer engine() {
-    return engine;
+    return engines[0];
+  }
+
+  ForkedServer engine(int index) {
+    return engines[index];
+  }
+
+  List<ForkedServer> engines() {
+    return List.of(engines);
+  }
+
+  /** Starts a new process in place of engine {@code index} (which must be dead by now). */
+  void restartEngine(int index) throws IOException, InterruptedException {
+    engines[index] = startNode("engine" + (index + 1), "engine,notify", engines[index].port());
+  }
+
+  /**
+   * The engine that owns the shard of {@code conversationId} now (its {@code
+   * parley_cluster_engine_shard_owned} meter), or null while no live engine reports it.
+   */
+  ForkedServer ownerOf(String conversationId) throws IOException, InterruptedException {
+    int shard = new ConversationShards(SHARDS).of(conversationId);
+    for (ForkedServer e : engines) {
+      if (e.isAlive()
+          && metric(e, "parley_cluster_engine_shard_owned{shard=\"" + shard + "\"}") == 1) {
+        return e;
+      }
+    }
+    return null;
+  }
+
+  /** Shards each live engine owns now, by {@code parley_cluster_engine_shards_owned}. */
+  List<Integer> shardsOwned() throws IOException, InterruptedException {
+    List<Integer> owned = new ArrayList<>();
+    for (ForkedServer e : engines) {
+      owned.add(e.isAlive() ? (int) metric(e, "parley_cluster_engine_shards_owned") : 0);
+    }
+    return owned;
   }
 
   /** Starts a new gateway process on the old one's port, so HAProxy's server line fits again. */
@@ -187,8 +234,10 @@ final class Cluster implements AutoCloseable {
   /** The logs of every process, for failure messages. */
   String logs() {
     StringBuilder sb = new StringBuilder();
-    if (engine != null) {
-      sb.append("--- engine ---\n").append(tail(engine.output()));
+    for (int i = 0; i < engines.length; i++) {
+      if (engines[i] != null) {
+        sb.append("--- engine ").append(i + 1).append(" ---\n").append(tail(engines[i].output()));
+      }
     }
     for (int i = 0; i < gateways.length; i++) {
       if (gateways[i] != null) {

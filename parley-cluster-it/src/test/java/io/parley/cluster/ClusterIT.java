@@ -31,6 +31,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -44,9 +45,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The cluster scenarios of the scale-out issue, on separate processes: a real Kafka broker and
- * Cassandra node, HAProxy with the shipped configuration, two gateway processes and an engine
- * process (later also a standby engine and a notify-only process), and Java SDK clients connecting
- * through the load balancer. Every scenario checks the
+ * Cassandra node, HAProxy with the shipped configuration, two gateway processes and two engine
+ * processes that share the conversation shards (later also a notify-only process), and Java SDK
+ * clients connecting through the load balancer. Every scenario checks the
  * guarantees the single node proves: each client sees every event of its conversations exactly
  * once and in seq order, and every acknowledged message is in the log exactly once.
  *
@@ -113,10 +114,12 @@ class ClusterIT {
                       .containsExactly("from bob", "from alice", "from carol"));
       r.assertExactlyOnceInOrder(conv);
     }
-    // The transport's meters show the same path: the engine holds the lease and routed the
-    // events, each gateway is linked and read its deliveries.
-    assertThat(Cluster.metric(cluster.engine(), "parley_cluster_engine_lease_held")).isEqualTo(1);
-    assertThat(Cluster.metric(cluster.engine(), "parley_cluster_routed_records_total")).isPositive();
+    // The transport's meters show the same path: the two engines share the shards, the owner of
+    // the group's shard routed the events, each gateway is linked and read its deliveries.
+    awaitEvenShares();
+    ForkedServer owner = cluster.ownerOf(conv);
+    assertThat(owner).isNotNull();
+    assertThat(Cluster.metric(owner, "parley_cluster_routed_records_total")).isPositive();
     for (int g = 0; g < 2; g++) {
       assertThat(Cluster.metric(cluster.gateway(g), "parley_cluster_link_up")).isEqualTo(1);
       assertThat(Cluster.metric(cluster.gateway(g), "parley_cluster_delivery_records_read_total"))
@@ -125,30 +128,51 @@ class ClusterIT {
   }
 
   /**
-   * A separate notify-only process may run beside the engine's notify role: exactly one of them
-   * delivers the outbox (holds the notify lease), the other stands by.
+   * A separate notify-only process may run beside the engines' notify role: exactly one of them
+   * delivers the outbox (holds the notify lease), the others stand by.
    */
   @Test
   @Order(2)
-  void aNotifyOnlyProcessStandsByWhileTheEngineDelivers() throws Exception {
+  void aNotifyOnlyProcessStandsByWhileAnEngineDelivers() throws Exception {
+    await().atMost(WAIT).untilAsserted(() -> assertThat(notifyLeaders()).isEqualTo(1));
     notifyNode = cluster.startNotifyNode();
+    // Longer than a vacancy and a takeover: the notify-only process only watches.
+    sleep(RoleLease.VACANCY.plus(RoleLease.TAKEOVER_DELAY).plusSeconds(1).toMillis());
+    assertThat(Cluster.metric(notifyNode, "parley_cluster_notify_lease_held")).isZero();
+    assertThat(notifyLeaders()).isEqualTo(1);
+  }
+
+  /** Waits until the two engines own half of the shards each (after a start or a rebalance). */
+  private void awaitEvenShares() {
     await()
         .atMost(WAIT)
         .untilAsserted(
             () ->
-                assertThat(Cluster.metric(cluster.engine(), "parley_cluster_notify_lease_held"))
-                    .isEqualTo(1));
-    // Longer than a vacancy and a takeover: the notify-only process only watches.
-    sleep(RoleLease.VACANCY.plus(RoleLease.TAKEOVER_DELAY).plusSeconds(1).toMillis());
-    assertThat(Cluster.metric(notifyNode, "parley_cluster_notify_lease_held")).isZero();
-    assertThat(Cluster.metric(cluster.engine(), "parley_cluster_notify_lease_held")).isEqualTo(1);
+                assertThat(cluster.shardsOwned())
+                    .as("shards owned by each engine")
+                    .containsExactly(Cluster.SHARDS / 2, Cluster.SHARDS / 2));
+  }
+
+  /** Live processes that deliver notifications now (hold the notify lease). */
+  private double notifyLeaders() throws Exception {
+    double leaders = 0;
+    List<ForkedServer> nodes = new ArrayList<>(cluster.engines());
+    if (notifyNode != null) {
+      nodes.add(notifyNode);
+    }
+    for (ForkedServer n : nodes) {
+      if (n.isAlive()) {
+        leaders += Cluster.metric(n, "parley_cluster_notify_lease_held");
+      }
+    }
+    return leaders;
   }
 
   @Test
   @Order(3)
   void killingAGatewayUnderLoadMovesItsClientsWithNothingLostDuplicatedOrReordered()
       throws Exception {
-    underLoad("kill", true, () -> cluster.gateway(0).kill());
+    underLoad("kill", true, conv -> cluster.gateway(0).kill());
   }
 
   @Test
@@ -159,33 +183,37 @@ class ClusterIT {
       cluster.restartGateway(0);
       awaitUp("gw1");
     }
-    underLoad("drain", true, () -> cluster.gateway(1).terminate(Duration.ofSeconds(40)));
+    underLoad("drain", true, conv -> cluster.gateway(1).terminate(Duration.ofSeconds(40)));
     cluster.restartGateway(1);
     awaitUp("gw2");
   }
 
   @Test
   @Order(5)
-  void killingTheEngineUnderLoadLetsTheStandbyTakeOverAndLosesNothingAcknowledged()
-      throws Exception {
-    ForkedServer standby = cluster.startStandbyEngine();
-    assertThat(standby.get("/readyz").status()).as("a standby is not ready").isEqualTo(503);
-    assertThat(standby.get("/v1/admin/users").status())
-        .as("nor does its admin API run while another engine holds the lease")
-        .isEqualTo(503);
-    assertThat(Cluster.metric(standby, "parley_cluster_engine_lease_held")).isZero();
+  void killingAnEngineUnderLoadMovesItsShardsAndLosesNothingAcknowledged() throws Exception {
+    AtomicReference<ForkedServer> killed = new AtomicReference<>();
     underLoad(
         "engine",
         false,
-        () -> {
-          cluster.engine().kill(); // no restart: the standby notices the silence and takes over
-          standby.awaitReady(Duration.ofSeconds(60));
-          cluster.promote(standby);
+        conv -> {
+          // The engine that sequences the group right now: no restart yet, the other engine
+          // takes its shards once its session times out.
+          ForkedServer owner = cluster.ownerOf(conv);
+          assertThat(owner).as("an engine owns the group's shard").isNotNull();
+          killed.set(owner);
+          owner.kill();
+          await()
+              .atMost(WAIT)
+              .untilAsserted(
+                  () -> assertThat(cluster.shardsOwned()).contains(Cluster.SHARDS));
         });
-    assertThat(Cluster.metric(standby, "parley_cluster_engine_lease_held")).isEqualTo(1);
+    // The survivor took every shard over; the restarted engine gets its share back.
+    int index = cluster.engines().indexOf(killed.get());
+    cluster.restartEngine(index);
+    awaitEvenShares();
 
-    // Presence survives the change of engine: the members are still connected, and the new
-    // engine, which never saw them connect, reports them online to a new follower.
+    // Presence survives the change of owner: the members are still connected, and the engines,
+    // which never saw them connect, report them online to a new follower.
     Recorder watcher = new Recorder();
     done(connect("engine-watcher", cluster.uri(), watcher).subscribePresence(List.of("engine-u0")));
     await()
@@ -201,42 +229,47 @@ class ClusterIT {
   }
 
   /**
-   * The case the engine journal exists for: the active engine freezes (SIGSTOP, like a long GC
-   * pause) with calls in flight, a standby fences it and takes over, and then the frozen engine
-   * wakes up in the middle of its calls. It must not write anything (its journal commits fail), it
-   * must notice and exit, and the clients must see every acknowledged message exactly once.
+   * The case the shard journal exists for: the engine that sequences the group freezes (SIGSTOP,
+   * like a long GC pause) with calls in flight, the other engine is given its shards, fences it and
+   * takes over, and then the frozen engine wakes up in the middle of its calls. It must not write
+   * anything of those shards (its journal commits fail), and the clients must see every
+   * acknowledged message exactly once. Afterwards the woken engine either rejoins the group and
+   * gets shards again, or, if it also held the notify lease and lost it, exits (to be restarted).
    */
   @Test
   @Order(6)
   void anEnginePausedUnderLoadIsReplacedAndWritesNothingWhenItWakes() throws Exception {
-    ForkedServer standby = cluster.startStandbyEngine();
-    ForkedServer frozen = cluster.engine();
+    AtomicReference<ForkedServer> frozen = new AtomicReference<>();
     underLoad(
         "pause",
         false,
-        () -> {
-          frozen.pause();
-          standby.awaitReady(Duration.ofSeconds(60));
-          cluster.promote(standby);
-          frozen.resume();
+        conv -> {
+          ForkedServer owner = cluster.ownerOf(conv);
+          assertThat(owner).isNotNull();
+          frozen.set(owner);
+          owner.pause();
+          ForkedServer other =
+              cluster.engines().stream().filter(e -> e != owner).findFirst().orElseThrow();
+          await()
+              .atMost(WAIT)
+              .untilAsserted(
+                  () ->
+                      assertThat(Cluster.metric(other, "parley_cluster_engine_shards_owned"))
+                          .isEqualTo(Cluster.SHARDS));
+          owner.resume();
         });
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .alias("the replaced engine exits once it wakes up")
-        .until(() -> !frozen.isAlive());
-    // Its heartbeat, its journal or its fenced group membership tells it first, whichever runs.
-    assertThat(frozen.output())
-        .containsAnyOf("lost: another process took over", "giving up the engine lease");
-    assertThat(Cluster.metric(standby, "parley_cluster_engine_lease_held")).isEqualTo(1);
-    // The frozen engine also held the notify lease: exactly one process delivers now.
+    ForkedServer woken = frozen.get();
     await()
         .atMost(WAIT)
-        .untilAsserted(
-            () ->
-                assertThat(
-                        Cluster.metric(standby, "parley_cluster_notify_lease_held")
-                            + Cluster.metric(notifyNode, "parley_cluster_notify_lease_held"))
-                    .isEqualTo(1));
+        .alias("the woken engine learns that it lost its shards")
+        .until(() -> woken.output().contains("gave up shards"));
+    int index = cluster.engines().indexOf(woken);
+    if (!woken.isAlive()) {
+      cluster.restartEngine(index);
+    }
+    awaitEvenShares();
+    // Exactly one process delivers notifications.
+    await().atMost(WAIT).untilAsserted(() -> assertThat(notifyLeaders()).isEqualTo(1));
   }
 
   @Test
@@ -265,9 +298,9 @@ class ClusterIT {
 
   // ---- the load scenario shared by the failure tests ----
 
-  /** Something that happens to the cluster while clients send. */
+  /** Something that happens to the cluster while clients send to the group {@code conv}. */
   interface Disruption {
-    void run() throws Exception;
+    void run(String conv) throws Exception;
   }
 
   /**
@@ -317,7 +350,7 @@ class ClusterIT {
             "cluster-load");
     load.start();
     await().atMost(WAIT).until(() -> acked.size() >= users * perUser / 3);
-    disruption.run();
+    disruption.run(conv);
     load.join(TimeUnit.SECONDS.toMillis(120));
 
     for (CompletableFuture<SendResult> f : sends) {

@@ -33,8 +33,9 @@ final class Haproxy implements AutoCloseable {
     this.log = log;
   }
 
-  /** Starts HAProxy in front of two gateways and one engine node (admin API). */
-  static Haproxy start(Path dir, int gateway1, int gateway2, int engine) throws IOException {
+  /** Starts HAProxy in front of two gateways and two engine nodes (admin API). */
+  static Haproxy start(Path dir, int gateway1, int gateway2, int engine1, int engine2)
+      throws IOException {
     if (!Files.isExecutable(BINARY)) {
       throw new IllegalStateException(
           "HAProxy is missing at " + BINARY + ": `./parley test` installs the Debian package haproxy");
@@ -52,7 +53,8 @@ final class Haproxy implements AutoCloseable {
                 "PARLEY_LB_STATS", "127.0.0.1:" + statsPort,
                 "PARLEY_GATEWAY_1", "127.0.0.1:" + gateway1,
                 "PARLEY_GATEWAY_2", "127.0.0.1:" + gateway2,
-                "PARLEY_ENGINE_1", "127.0.0.1:" + engine,
+                "PARLEY_ENGINE_1", "127.0.0.1:" + engine1,
+                "PARLEY_ENGINE_2", "127.0.0.1:" + engine2,
                 // The tests' open-file limit is far below what the production default needs.
                 "PARLEY_LB_MAXCONN", "4000"));
     Process process = pb.start();

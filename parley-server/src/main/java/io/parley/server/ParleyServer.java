@@ -2,7 +2,6 @@ package io.parley.server;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.parley.server.admin.ActiveEngineGate;
 import io.parley.server.admin.AdminModule;
 import io.parley.server.admin.OpenApiEndpoint;
 import io.parley.server.auth.DevTokenEndpoint;
@@ -139,13 +138,17 @@ public final class ParleyServer implements AutoCloseable {
       Map<String, BooleanSupplier> readiness = new LinkedHashMap<>();
 
       CircuitBreakingStore store = null;
-      // A cluster engine on Cassandra records every batch in the engine journal first: that fences
-      // it once a standby took over, and lets the standby apply what it may not have applied.
+      // A cluster engine on Cassandra records every batch of a shard in the shard's journal first:
+      // that fences it once another engine took the shard over, and lets the new owner apply what
+      // it may not have applied.
       boolean onCassandra = config.storage().engine() == ParleyConfig.StorageEngine.CASSANDRA;
       EngineJournal journal =
           kafka != null && engineRole && onCassandra
               ? new EngineJournal(kafka, ServerMetrics.journalCommits(metrics))
               : null;
+      if (journal != null) {
+        journal.ensureTopic();
+      }
       CassandraStore journaledStore = null;
       if (engineRole || notifyRole) {
         ParleyStore engineStore;
@@ -192,6 +195,11 @@ public final class ParleyServer implements AutoCloseable {
         started.push(bus);
       }
 
+      ConversationShards conversationShards = new ConversationShards(cluster.commandPartitions());
+      EngineShards ownership =
+          kafka != null && engineRole
+              ? new EngineShards(conversationShards, journal, journaledStore)
+              : null;
       EngineModule engine = null;
       if (engineRole) {
         engine =
@@ -202,58 +210,45 @@ public final class ParleyServer implements AutoCloseable {
                 0,
                 Clock.systemUTC(),
                 NotifyModule.beforeSendHook(config.notifications(), metrics, Clock.systemUTC()),
-                routing);
+                routing,
+                ownership == null ? userId -> true : ownership::owns);
         started.push(engine);
+        if (routing != null) {
+          // Every engine follows who is connected; each announces the users of its shards.
+          routing.startReportingConnectivity();
+        }
       }
 
       // After the engine, so it closes first: no expansion runs against a closed store. An engine
       // without the notify role still serves the push-target, mute and webhook calls. In a
-      // cluster exactly one process delivers: the holder of the notify lease (NotifyLeader), and
-      // in an engine process only once the engine is active (a standby engine writes nothing).
-      boolean deliverWhenActive = kafka != null && notifyRole;
+      // cluster exactly one process delivers: the holder of the notify lease (NotifyLeader).
+      boolean deliverAsLeader = kafka != null && notifyRole;
       NotificationService notifications = null;
       if (engineRole || notifyRole) {
         notifications =
             NotifyModule.start(
                 config.notifications(), store, bus, metrics, Clock.systemUTC(),
-                notifyRole && !deliverWhenActive);
+                notifyRole && !deliverAsLeader);
         started.push(notifications);
       }
 
       AtomicReference<NotifyLeader> notifyLeader = new AtomicReference<>();
-      NotificationService notify = notifications;
-      Runnable leadNotifications =
-          () ->
-              notifyLeader.set(
-                  NotifyLeader.start(kafka, notify::startDelivering, () -> stopFenced(self)));
-      if (deliverWhenActive && !engineRole) {
-        leadNotifications.run();
+      if (deliverAsLeader) {
+        notifyLeader.set(
+            NotifyLeader.start(kafka, notifications::startDelivering, () -> stopFenced(self)));
       }
 
       CommandServer commands = null;
       if (kafka != null && engineRole) {
         // Closed before the engine: stops taking calls and answers the admitted ones first.
-        CassandraStore replayInto = journaledStore;
-        KafkaRoutingBus activeRouting = routing;
         commands =
             CommandServer.start(
-                kafka,
-                LocalServices.of(engine, notifications),
-                lease -> {
-                  if (journal != null) {
-                    journal.activate(lease, replayInto::replayJournal);
-                  }
-                  activeRouting.startReportingConnectivity();
-                  if (deliverWhenActive) {
-                    leadNotifications.run();
-                  }
-                },
-                () -> stopFenced(self));
+                kafka, LocalServices.of(engine, notifications), ownership, () -> stopFenced(self));
         started.push(commands);
-        readiness.put("engine_lease", commands::isReady);
-        ServerMetrics.bindEngineTransport(metrics, commands, routing);
+        readiness.put("engine_commands", commands::isReady);
+        ServerMetrics.bindEngineTransport(metrics, commands, routing, cluster.commandPartitions());
       }
-      if (deliverWhenActive) {
+      if (deliverAsLeader) {
         // Closed early (pushed late): gives the notify lease up before the engine stops.
         started.push(
             () -> {
@@ -277,7 +272,7 @@ public final class ParleyServer implements AutoCloseable {
 
       GatewayServices services;
       Function<String, CompletableFuture<List<String>>> channels;
-      if (engine != null) {
+      if (engine != null && kafka == null) {
         services =
             new GatewayServices(
                 engine.conversations(),
@@ -291,7 +286,8 @@ public final class ParleyServer implements AutoCloseable {
         started.push(directory);
         channels = directory;
       } else {
-        // A gateway (or notify) node without an engine: every call crosses Kafka to the engine.
+        // In a cluster every call crosses Kafka to the engine that owns its shard, also from a
+        // process that runs an engine itself (it owns only some shards).
         RemoteEngine remote = RemoteEngine.start(kafka);
         started.push(remote);
         services = remote.services(verifier);
@@ -306,21 +302,18 @@ public final class ParleyServer implements AutoCloseable {
       // /metrics goes with them because it reveals load and internals to whoever can reach it.
       Map<String, HttpEndpoint> adminEndpoints = new LinkedHashMap<>();
       if (engine != null) {
-        // The admin API lives with the engine (a load balancer routes /v1/admin/ there).
+        // The admin API lives with the engines (a load balancer routes /v1/admin/ there); its calls
+        // take the same path as the gateways' (in a cluster, to the owner of the shard).
         HttpEndpoint admin =
             AdminModule.create(
                 config.admin().apiKey(),
-                engine.users(),
-                engine.conversations(),
-                engine.messages(),
-                engine.delivery(),
+                services.users(),
+                services.conversations(),
+                services.messages(),
+                services.delivery(),
                 notifications,
                 AdminTokens.minter(minter),
                 new RateLimiter(config.rateLimits(), metrics));
-        if (commands != null) {
-          // A standby engine's services must not run admin writes: only the lease holder sequences.
-          admin = new ActiveEngineGate(admin, commands::isReady);
-        }
         adminEndpoints.put("/v1/admin/", admin);
         adminEndpoints.put(OpenApiEndpoint.PATH, new OpenApiEndpoint());
       }
@@ -366,15 +359,14 @@ public final class ParleyServer implements AutoCloseable {
   }
 
   /**
-   * This process lost a role lease for good (another process took the engine or notify lease, or
-   * the engine's command loop failed and it gave the lease up): it shuts down so that its
-   * supervisor restarts it, as a standby (two engines must never sequence at once, two notify
-   * processes never deliver at once).
+   * This process lost the notify lease for good (another process took it), or the engine's command
+   * loop failed: it shuts down so that its supervisor restarts it (two notify processes must never
+   * deliver at once; an engine that takes no commands gives its shards to the others by leaving).
    */
   private static void stopFenced(AtomicReference<ParleyServer> self) {
     log.error(
-        "this process lost its engine or notify lease (another process took it over, or the"
-            + " command loop failed): the process stops, to be restarted as a standby");
+        "this process lost its notify lease (another process took it over) or its engine command"
+            + " loop failed: the process stops, to be restarted");
     ParleyServer server = self.get();
     if (server != null) {
       Thread t = new Thread(server::close, "parley-fenced-engine-stop");

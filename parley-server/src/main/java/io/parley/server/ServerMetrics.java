@@ -78,16 +78,22 @@ final class ServerMetrics {
 
   /** The engine side of the cluster transport: calls being served, the lease, routed records. */
   static void bindEngineTransport(
-      MeterRegistry registry, CommandServer commands, KafkaRoutingBus routing) {
+      MeterRegistry registry, CommandServer commands, KafkaRoutingBus routing, int shards) {
     Gauge.builder("parley_cluster_engine_calls_in_flight", commands, CommandServer::inFlight)
         .description("Gateway calls this engine has taken from Kafka and not answered yet")
         .register(registry);
-    Gauge.builder("parley_cluster_engine_lease_held", commands, c -> c.isReady() ? 1 : 0)
-        .description("1 while this engine holds the engine lease and takes commands")
+    Gauge.builder("parley_cluster_engine_shards_owned", commands, c -> c.ownedShards().size())
+        .description("Conversation shards (command partitions) this engine sequences now")
         .register(registry);
-    Gauge.builder("parley_cluster_engine_standby", commands, c -> c.isStandingBy() ? 1 : 0)
-        .description("1 while this engine waits for the active engine to give up the lease")
-        .register(registry);
+    for (int shard = 0; shard < shards; shard++) {
+      int s = shard;
+      Gauge.builder(
+              "parley_cluster_engine_shard_owned", commands,
+              c -> c.ownedShards().contains(s) ? 1 : 0)
+          .tag("shard", String.valueOf(shard))
+          .description("1 while this engine sequences the shard (which engine owns which shard)")
+          .register(registry);
+    }
     FunctionCounter.builder(
             "parley_cluster_routed_records", routing, KafkaRoutingBus::routedRecords)
         .description("Bus messages written to gateways' deliveries topics, one per gateway reached")
@@ -97,7 +103,7 @@ final class ServerMetrics {
   /** How long each engine-journal commit (one Kafka transaction per store batch) takes. */
   static Timer journalCommits(MeterRegistry registry) {
     return Timer.builder("parley_cluster_engine_journal_commit_seconds")
-        .description("Kafka transactions that record a store batch in the engine journal")
+        .description("Kafka transactions that record a shard's store batch in the shard journal")
         .publishPercentiles(0.5, 0.99)
         .register(registry);
   }

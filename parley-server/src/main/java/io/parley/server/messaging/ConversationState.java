@@ -79,7 +79,7 @@ public final class ConversationState {
    * failure racing with the load tags the state with the older epoch and its writes are rejected.
    */
   static ConversationState load(ParleyStore store, String conversationId) {
-    long epoch = store.epoch();
+    long epoch = store.epoch(conversationId);
     ConversationState s = new ConversationState(conversationId, epoch, store);
     Optional<ConversationRecord> rec = store.conversation(conversationId);
     if (rec.isPresent()) {

@@ -17,6 +17,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,13 +61,15 @@ public record EngineModule(
    */
   public static EngineModule create(
       ParleyStore store, EventBus bus, ParleyConfig.Limits limits, int lanes, Clock clock) {
-    return create(store, bus, limits, lanes, clock, BeforeSendHook.NONE, null);
+    return create(store, bus, limits, lanes, clock, BeforeSendHook.NONE, null, userId -> true);
   }
 
   /**
    * Wires the engine with a before-send hook that checks every new and edited message before it
    * is sequenced; in a cluster, presence takes connectivity from {@code connected} (the gateways'
-   * routing declarations) instead of counting connects in this process (null: count them here).
+   * routing declarations) instead of counting connects in this process (null: count them here),
+   * and this engine announces the presence of the users {@code announces} accepts (those of the
+   * shards it owns).
    */
   public static EngineModule create(
       ParleyStore store,
@@ -75,7 +78,8 @@ public record EngineModule(
       int lanes,
       Clock clock,
       BeforeSendHook beforeSend,
-      ConnectedUsers connected) {
+      ConnectedUsers connected,
+      Predicate<String> announces) {
     Objects.requireNonNull(beforeSend, "beforeSend");
     Objects.requireNonNull(store, "store");
     Objects.requireNonNull(bus, "bus");
@@ -101,7 +105,8 @@ public record EngineModule(
           }
         };
     PresenceServiceImpl presence =
-        new PresenceServiceImpl(store, bus, clock, reads, limits.maxGroupMembers(), connected);
+        new PresenceServiceImpl(
+            store, bus, clock, reads, limits.maxGroupMembers(), connected, announces);
     presence.follow();
     return new EngineModule(
         new ConversationServiceImpl(ctx),

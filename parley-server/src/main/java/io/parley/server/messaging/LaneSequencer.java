@@ -248,7 +248,7 @@ public final class LaneSequencer implements Sequencer {
     @Override
     public ConversationState state(String conversationId) {
       ConversationState s = states.get(conversationId);
-      if (s != null && s.epoch() != store.epoch()) {
+      if (s != null && s.epoch() != store.epoch(conversationId)) {
         // A commit failed since this state was loaded: the store rejects every write it ran
         // ahead with, so the disk is the truth again.
         states.remove(conversationId);

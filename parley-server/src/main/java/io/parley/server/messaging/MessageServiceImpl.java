@@ -230,6 +230,13 @@ public final class MessageServiceImpl implements MessageService {
   private static SendResult duplicateOf(
       ConversationState s, long seq, byte[] fingerprint, boolean mayBeRewritten) {
     StoredEvent original = s.event(seq);
+    if (original == null && seq > s.head().lastSeq()) {
+      // The stored key is newer than this state: another engine sequenced the conversation since
+      // it was loaded (this one was paused while its shard moved). Never answer from it again.
+      s.poison();
+      throw new ParleyException(
+          ErrorCode.UNAVAILABLE, "conversation " + s.conversationId() + " moved, retry", 100);
+    }
     if (original == null || !original.event().hasMessagePosted()) {
       throw new IllegalStateException(
           "idempotency key of " + s.conversationId() + " points at missing message " + seq);

@@ -84,6 +84,8 @@ public final class NotificationService
   private final Clock clock;
   private final AtomicInteger queuedExpansions = new AtomicInteger();
   private final AtomicBoolean rescanNeeded = new AtomicBoolean(true);
+  /** Scan the marks at every poll, not only after a lost live event (cluster leader). */
+  private volatile boolean scanEveryPoll;
   private final AtomicBoolean delivering = new AtomicBoolean();
   private final AtomicLong lastUserEventSeq = new AtomicLong();
   private volatile List<WebhookRecord> webhookCache = List.of();
@@ -135,10 +137,14 @@ public final class NotificationService
   }
 
   /**
-   * Starts expanding and delivering in a service started without: what an engine that stood by
-   * does once it holds the engine lease. Does nothing if it delivers already.
+   * Starts expanding and delivering in a service started without: what a cluster process does
+   * once it holds the notify lease. Most events are sequenced by other engines and never reach
+   * this process's bus, so from now on the durable marks are scanned at every poll interval (the
+   * live events of this process's own engine are still expanded at once). Does nothing if it
+   * delivers already.
    */
   public void startDelivering() {
+    scanEveryPoll = true;
     start(true);
   }
 
@@ -211,7 +217,7 @@ public final class NotificationService
   }
 
   private void rescanIfNeeded() {
-    if (!rescanNeeded.getAndSet(false)) {
+    if (!rescanNeeded.getAndSet(false) && !scanEveryPoll) {
       return;
     }
     try {

@@ -24,6 +24,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.function.Predicate;
 
 /**
  * In-memory presence and typing; nothing here enters the store's log.
@@ -55,6 +56,7 @@ public final class PresenceServiceImpl implements PresenceService {
   private final int maxMembers;
   private final ConcurrentHashMap<String, UserPresence> users = new ConcurrentHashMap<>();
   private final ConnectedUsers connected;
+  private final Predicate<String> announces;
 
   /**
    * @param reads executor for the blocking membership reads of typing
@@ -62,12 +64,14 @@ public final class PresenceServiceImpl implements PresenceService {
    */
   public PresenceServiceImpl(
       ParleyStore store, EventBus bus, Clock clock, Executor reads, int maxMembers) {
-    this(store, bus, clock, reads, maxMembers, null);
+    this(store, bus, clock, reads, maxMembers, null, userId -> true);
   }
 
   /**
    * @param connected where connectivity comes from in a cluster, or null to count this process's
    *     own connects and disconnects; call {@link #follow()} once constructed
+   * @param announces the users whose notices this engine publishes: in a cluster, those of the
+   *     shards it owns (every engine follows every user's connectivity, one announces it)
    */
   public PresenceServiceImpl(
       ParleyStore store,
@@ -75,8 +79,10 @@ public final class PresenceServiceImpl implements PresenceService {
       Clock clock,
       Executor reads,
       int maxMembers,
-      ConnectedUsers connected) {
+      ConnectedUsers connected,
+      Predicate<String> announces) {
     this.connected = connected;
+    this.announces = Objects.requireNonNull(announces, "announces");
     this.store = Objects.requireNonNull(store, "store");
     this.bus = Objects.requireNonNull(bus, "bus");
     this.clock = Objects.requireNonNull(clock, "clock");
@@ -237,7 +243,9 @@ public final class PresenceServiceImpl implements PresenceService {
     PresenceStatus now = effective(userId, p);
     if (now != p.published) {
       p.published = now;
-      bus.publish(new BusMessage.Presence(userId, now, p.lastSeenMs));
+      if (announces.test(userId)) {
+        bus.publish(new BusMessage.Presence(userId, now, p.lastSeenMs));
+      }
     }
   }
 }

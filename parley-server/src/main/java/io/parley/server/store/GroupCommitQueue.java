@@ -184,6 +184,15 @@ public final class GroupCommitQueue<W> {
     return epoch.get();
   }
 
+  /**
+   * Increases the epoch without a failure: every write built on state read before this call is
+   * rejected. Used when the right to write changes hands (a cluster engine loses or gains a
+   * conversation shard), so nothing cached under the previous owner is trusted again.
+   */
+  public void invalidate() {
+    epoch.incrementAndGet();
+  }
+
   public boolean isAccepting() {
     return !closing;
   }

@@ -36,6 +36,17 @@ public interface ParleyStore extends AutoCloseable {
    */
   long epoch();
 
+  /**
+   * The write epoch of the writer that commits {@code conversationId}'s writes. A store with one
+   * writer has one epoch; a store whose writers are split by conversation shard (a cluster engine
+   * that owns some shards) keeps one per shard, so a failure or a change of ownership in one shard
+   * makes the sequencer reload only that shard's conversations. Writes of the conversation must be
+   * tagged with this epoch, not with {@link #epoch()}.
+   */
+  default long epoch(String conversationId) {
+    return epoch();
+  }
+
   Optional<UserRecord> user(String userId);
 
   Optional<ConversationRecord> conversation(String conversationId);

@@ -1,8 +1,10 @@
 package io.parley.server.store;
 
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * A set of mutations that the store applies atomically and durably in one commit. The messaging
@@ -172,6 +174,26 @@ public final class StoreWrite {
 
   public long epoch() {
     return epoch;
+  }
+
+  /**
+   * The conversations whose sequenced state this write changes (conversation rows, events,
+   * membership, idempotency entries, receipts, feed entries, notify marks), in first-mention order;
+   * empty for writes of user rows, push targets, mutes and the notification outbox, which are
+   * last-writer-wins rows that no sequencer caches. A store whose writers are split by conversation
+   * shard routes a write by this; the engine builds one write per conversation.
+   */
+  public Set<String> sequencedConversations() {
+    Set<String> ids = new LinkedHashSet<>();
+    conversations.forEach(c -> ids.add(c.conversationId()));
+    events.forEach(e -> ids.add(e.conversationId()));
+    memberUpserts.forEach(m -> ids.add(m.conversationId()));
+    memberRemovals.forEach(m -> ids.add(m.conversationId()));
+    idempotency.forEach(i -> ids.add(i.conversationId()));
+    receipts.forEach(r -> ids.add(r.conversationId()));
+    feedAppends.forEach(f -> ids.add(f.conversationId()));
+    notifyMarks.forEach(n -> ids.add(n.conversationId()));
+    return ids;
   }
 
   public List<UserRecord> users() {

@@ -23,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A crash after an event's commit and before its expansion: the event and its notify-pending mark
  * are on disk, the bus message was lost. Starting the notification service expands the mark, and
- * the webhook gets the delivery exactly once.
+ * the webhook gets the delivery exactly once. And in a cluster, where most events are sequenced by
+ * other engines and never reach the notify leader's bus, the leader finds their marks by scanning.
  */
 class MarkRecoveryIT {
   private static final String SECRET = "recovery-secret-0123";
@@ -73,5 +74,55 @@ class MarkRecoveryIT {
       assertThat(hook.accepted().get(0).signatureValid()).isTrue();
       assertThat(hook.received()).hasSize(1);
     }
+  }
+
+  @Test
+  void aClusterLeaderDeliversEventsItNeverSawOnItsBus() throws Exception {
+    try (RecordingHookServer hook = new RecordingHookServer(SECRET);
+        RocksDbStore store = RocksDbStore.open(dir, false, 64);
+        LocalEventBus bus = new LocalEventBus()) {
+      store
+          .write(
+              new StoreWrite()
+                  .putWebhook(new WebhookRecord("wh1", hook.url(), SECRET, List.of("message.created"), 1)))
+          .join();
+      try (NotificationService service =
+          NotifyModule.start(
+              config(), store, bus, new SimpleMeterRegistry(), Clock.systemUTC(), false)) {
+        service.startDelivering(); // it took the notify lease
+        // Another engine commits two events later; their bus messages go elsewhere.
+        for (int seq = 1; seq <= 2; seq++) {
+          store
+              .write(new StoreWrite().appendEvent(new StoredEvent(posted(seq), seq))
+                  .markNotifyPending("g1", seq))
+              .join();
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> hook.accepted().size() == 2);
+        await().atMost(Duration.ofSeconds(20)).until(() -> store.notifyPending(10).isEmpty());
+      }
+      assertThat(hook.accepted()).extracting(r -> r.body().path("seq").asLong()).containsExactly(1L, 2L);
+    }
+  }
+
+  private static Event posted(long seq) {
+    return Event.newBuilder()
+        .setConversationId("g1")
+        .setSeq(seq)
+        .setTimestampMs(1_700_000_000_000L)
+        .setActorUserId("alice")
+        .setMessagePosted(
+            MessagePosted.newBuilder()
+                .setMessageId("m" + seq)
+                .setContentType("text/plain")
+                .setBody(ByteString.copyFromUtf8("hi")))
+        .build();
+  }
+
+  private static ParleyConfig.Notify config() {
+    return new ParleyConfig.Notify(
+        5, Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofMillis(20), Duration.ZERO,
+        Duration.ofSeconds(5), Duration.ofSeconds(1), null, null, false, null,
+        "https://fcm.googleapis.com", null, null, "mailto:a@b", null, null, null, null,
+        "https://api.push.apple.com");
   }
 }

@@ -85,7 +85,7 @@ class PresenceServiceImplTest {
     bus.subscribe(published::add);
     PresenceServiceImpl cluster =
         new PresenceServiceImpl(
-            fx.store(), bus, Clock.systemUTC(), Runnable::run, 100, declarations);
+            fx.store(), bus, Clock.systemUTC(), Runnable::run, 100, declarations, u -> true);
     cluster.follow();
 
     // Connected on some gateway although this engine never saw the connect (it took over later).
@@ -112,6 +112,32 @@ class PresenceServiceImplTest {
             PresenceStatus.PRESENCE_STATUS_AWAY,
             PresenceStatus.PRESENCE_STATUS_OFFLINE,
             PresenceStatus.PRESENCE_STATUS_ONLINE);
+  }
+
+  @Test
+  void inAClusterOnlyTheOwnerOfAUsersShardAnnouncesThem() {
+    Declarations declarations = new Declarations();
+    List<BusMessage> published = new CopyOnWriteArrayList<>();
+    LocalEventBus bus = new LocalEventBus();
+    bus.subscribe(published::add);
+    // This engine owns alice's shard, not bob's.
+    PresenceServiceImpl engine =
+        new PresenceServiceImpl(
+            fx.store(), bus, Clock.systemUTC(), Runnable::run, 100, declarations,
+            u -> u.equals("alice"));
+    engine.follow();
+
+    declarations.set("alice", true);
+    declarations.set("bob", true);
+    declarations.set("bob", false);
+
+    assertThat(published)
+        .filteredOn(m -> m instanceof BusMessage.Presence)
+        .extracting(m -> ((BusMessage.Presence) m).userId())
+        .containsExactly("alice");
+    // It still knows everyone's connectivity, should it be asked.
+    assertThat(engine.current(List.of("bob")).join().get(0).getStatus())
+        .isEqualTo(PresenceStatus.PRESENCE_STATUS_OFFLINE);
   }
 
   @Test

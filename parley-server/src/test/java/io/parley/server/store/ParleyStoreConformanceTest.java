@@ -603,7 +603,8 @@ public abstract class ParleyStoreConformanceTest {
     return new UserRecord(id, "Name of " + id, "https://avatars/" + id, false, 1_000, 2_000);
   }
 
-  protected static ConversationRecord conversation(String id, long lastSeq) {
+  /** A group conversation record with the given last seq (also used by other store tests). */
+  public static ConversationRecord conversation(String id, long lastSeq) {
     return new ConversationRecord(
         id,
         ConversationKind.CONVERSATION_KIND_GROUP,

@@ -2,7 +2,6 @@ package io.parley.server.bus.kafka;
 
 import com.google.protobuf.Message;
 import io.parley.protocol.cluster.v1.RpcReply;
-import io.parley.server.config.ParleyConfig;
 import io.parley.server.core.DaemonThreads;
 import java.time.Clock;
 import java.time.Duration;
@@ -11,8 +10,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Queue;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,11 +20,11 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -60,13 +59,14 @@ import org.slf4j.LoggerFactory;
  * this engine's clock: keep clocks in sync) has passed are skipped without running, since the
  * gateway has answered {@code UNAVAILABLE} already. Malformed records are logged and skipped.
  *
- * <p>Only the holder of the {@link RoleLease} takes commands. The server starts as a standby:
- * its thread waits for the lease (while another engine holds it) and joins the group only once it
- * holds it; the group membership is static ({@code group.instance.id = <prefix>engine}), so the new
- * holder takes over the partitions of a crashed one at once instead of after the crashed member's
- * session timeout, and a stale member that comes back is fenced by the broker too. The lease is
- * checked before every dispatch, and when it is lost the server stops polling and reports not
- * ready. Thread-safe.
+ * <p><b>Shards.</b> Every engine process joins the group, and the group's assignment (cooperative
+ * sticky: a rebalance moves only the partitions that must move) decides which engine sequences
+ * which conversation shard. Before the first command of a newly assigned partition runs, {@link
+ * ShardAssignment#assigned} takes the shard over (fences its previous owner and replays its
+ * journal, see {@link EngineJournal}); when a partition is revoked, the server stops taking its
+ * commands, waits (bounded) for the calls it started, commits their offsets and then calls {@link
+ * ShardAssignment#revoked}. A crashed engine's partitions move once its session times out ({@value
+ * #SESSION_TIMEOUT_MS} ms); one that shuts down leaves the group at once. Thread-safe.
  */
 public final class CommandServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(CommandServer.class);
@@ -75,12 +75,16 @@ public final class CommandServer implements AutoCloseable {
   private static final int MAX_IN_FLIGHT = 4_096;
   private static final long DEAD_TOPIC_MS = 30_000;
   private static final long DRAIN_ON_CLOSE_MS = 5_000;
+  /** How long a revoked partition's started calls may take before its shard is given up anyway. */
+  private static final long DRAIN_ON_REVOKE_MS = 10_000;
+  /** How long a silent engine keeps its partitions (the broker's minimum is 6 s). */
+  static final int SESSION_TIMEOUT_MS = 10_000;
 
   private final KafkaSettings settings;
   private final LocalServices services;
-  private final Consumer<RoleLease> onActive;
-  private final Runnable onLeaseLost;
-  private volatile RoleLease lease;
+  private final ShardAssignment assignment;
+  private final Runnable onFailed;
+  private final Set<Integer> owned = ConcurrentHashMap.newKeySet();
   private final Clock clock;
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final KafkaProducer<byte[], byte[]> producer;
@@ -111,15 +115,15 @@ public final class CommandServer implements AutoCloseable {
   private CommandServer(
       KafkaSettings settings,
       LocalServices services,
-      Consumer<RoleLease> onActive,
-      Runnable onLeaseLost,
+      ShardAssignment assignment,
+      Runnable onFailed,
       Clock clock,
       KafkaConsumer<byte[], byte[]> consumer,
       KafkaProducer<byte[], byte[]> producer) {
     this.settings = settings;
     this.services = services;
-    this.onActive = onActive;
-    this.onLeaseLost = onLeaseLost;
+    this.assignment = assignment;
+    this.onFailed = onFailed;
     this.clock = clock;
     this.consumer = consumer;
     this.producer = producer;
@@ -135,34 +139,31 @@ public final class CommandServer implements AutoCloseable {
 
   /**
    * Creates the command topic with {@code commandPartitions} partitions if needed and starts the
-   * server's thread, which waits for the {@link RoleLease} (standing by while another engine
-   * holds it), then joins the engines' group and takes commands. Returns at once.
+   * server's thread, which joins the engines' group and takes the commands of the partitions it is
+   * assigned. Returns at once.
    *
-   * @param onActive called once with the lease, on the server's thread, when this engine holds it
-   *     and is about to take commands (replay the journal, start the work only the active engine
-   *     may do); if it throws, the lease is given up and {@code onLeaseLost} runs
-   * @param onLeaseLost called once when this server stopped taking commands for good while not
-   *     being closed: another engine took the lease, or the poll loop failed (the lease is then
-   *     released for a standby); the process should exit
+   * @param assignment takes over the shards the group assigns and gives up the ones it revokes
+   * @param onFailed called once when this server stopped taking commands for good while not being
+   *     closed (the poll loop failed, or a shard could not be taken over); the process should exit
    */
   public static CommandServer start(
       KafkaSettings settings,
       LocalServices services,
-      Consumer<RoleLease> onActive,
-      Runnable onLeaseLost) {
-    return start(settings, services, onActive, onLeaseLost, Clock.systemUTC());
+      ShardAssignment assignment,
+      Runnable onFailed) {
+    return start(settings, services, assignment, onFailed, Clock.systemUTC());
   }
 
   static CommandServer start(
       KafkaSettings settings,
       LocalServices services,
-      Consumer<RoleLease> onActive,
-      Runnable onLeaseLost,
+      ShardAssignment assignment,
+      Runnable onFailed,
       Clock clock) {
     Objects.requireNonNull(settings, "settings");
     Objects.requireNonNull(services, "services");
-    Objects.requireNonNull(onActive, "onActive");
-    Objects.requireNonNull(onLeaseLost, "onLeaseLost");
+    Objects.requireNonNull(assignment, "assignment");
+    Objects.requireNonNull(onFailed, "onFailed");
     try (Admin admin = Admin.create(KafkaClients.admin(settings))) {
       KafkaClients.ensureCommandTopic(
           admin,
@@ -174,9 +175,12 @@ public final class CommandServer implements AutoCloseable {
         KafkaClients.consumer(settings, "command-server", groupId(settings));
     // A new group starts at the oldest command: calls past their deadline are skipped anyway.
     consumerProps.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    // One engine at a time, always the same member: a successor replaces a crashed holder's
-    // membership at once (no session timeout to wait out) and fences it should it come back.
-    consumerProps.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, settings.topic("engine"));
+    // Only the partitions that must move are revoked: a rebalance does not stop every shard.
+    consumerProps.put(
+        ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
+        CooperativeStickyAssignor.class.getName());
+    consumerProps.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, SESSION_TIMEOUT_MS);
+    consumerProps.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, SESSION_TIMEOUT_MS / 5);
     Map<String, Object> producerProps = KafkaClients.producer(settings, "rpc-engine");
     // A reply to a gateway whose topic is gone must not stall the others for long.
     producerProps.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 2_000);
@@ -185,20 +189,19 @@ public final class CommandServer implements AutoCloseable {
     KafkaProducer<byte[], byte[]> producer =
         new KafkaProducer<>(producerProps, new ByteArraySerializer(), new ByteArraySerializer());
     CommandServer server =
-        new CommandServer(settings, services, onActive, onLeaseLost, clock, consumer, producer);
+        new CommandServer(settings, services, assignment, onFailed, clock, consumer, producer);
     server.loop.start();
     return server;
   }
 
-  /** True while this engine holds the lease and its poll loop runs (readiness). */
+  /** True while the poll loop runs (readiness); the engine may own no shard at the moment. */
   public boolean isReady() {
-    RoleLease l = lease;
-    return running && polling && l != null && l.isHeld();
+    return running && polling;
   }
 
-  /** True while this engine waits for another to give up the lease. */
-  public boolean isStandingBy() {
-    return running && lease == null;
+  /** The conversation shards this engine sequences now. */
+  public Set<Integer> ownedShards() {
+    return Set.copyOf(owned);
   }
 
   /** Calls started and not yet answered. */
@@ -207,23 +210,14 @@ public final class CommandServer implements AutoCloseable {
   }
 
   private void run() {
-    if (!takeLease()) {
-      closeConsumer();
-      return;
-    }
-    RoleLease lease = this.lease;
     try {
-      onActive.accept(lease);
       consumer.subscribe(List.of(RemoteEngine.commandTopic(settings)), new Rebalance());
       polling = true;
-      while (running && lease.isHeld()) {
+      while (running) {
         drainCompletions();
         commit(false);
         throttle();
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(POLL)) {
-          if (!lease.isHeld()) {
-            break; // not dispatched, not committed: the new holder runs it
-          }
           handle(r);
         }
       }
@@ -231,27 +225,13 @@ public final class CommandServer implements AutoCloseable {
       log.error("the command server's poll loop failed; this engine takes no more commands", e);
     } finally {
       polling = false;
-      if (!lease.isHeld()) {
-        log.error("engine lease lost: the command server stopped taking commands");
-      }
       finishInFlight();
-      closeConsumer();
-      if (running && lease.isHeld()) {
-        // An engine that takes no commands must not keep the lease from a standby.
-        log.error("the command server stopped unexpectedly: giving up the engine lease");
-        lease.close();
-        onLeaseLost.run();
+      closeConsumer(); // leaves the group: the partitions are revoked and move at once
+      if (running) {
+        log.error("the command server stopped unexpectedly");
+        onFailed.run();
       }
     }
-  }
-
-  /** Waits for the lease until this server holds it (true) or is closed (false). */
-  private boolean takeLease() {
-    Optional<RoleLease> taken =
-        RoleLease.acquireWhenFree(
-            settings, ParleyConfig.Role.ENGINE, onLeaseLost, () -> !running);
-    taken.ifPresent(l -> lease = l);
-    return taken.isPresent();
   }
 
   private void closeConsumer() {
@@ -421,7 +401,10 @@ public final class CommandServer implements AutoCloseable {
   private final class Rebalance implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-      drainCompletions();
+      if (partitions.isEmpty()) {
+        return;
+      }
+      awaitCalls(partitions);
       try {
         Map<TopicPartition, OffsetAndMetadata> offsets = committable(partitions);
         if (!offsets.isEmpty()) {
@@ -432,20 +415,66 @@ public final class CommandServer implements AutoCloseable {
       }
       // Calls still open on these partitions are re-run by the new owner (at-least-once).
       partitions.forEach(trackers::remove);
+      giveUp(partitions);
     }
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-      log.info("engine assigned {} command partitions", partitions.size());
+      if (partitions.isEmpty()) {
+        return;
+      }
+      Set<Integer> shards = shards(partitions);
+      assignment.assigned(shards); // throws out of poll: the loop fails and the process exits
+      owned.addAll(shards);
+      log.info("engine took over shards {}; it owns {}", shards, new TreeSet<>(owned));
     }
 
     @Override
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
+      // Another engine owns them already: nothing to wait for or commit.
       partitions.forEach(trackers::remove);
+      giveUp(partitions);
+    }
+
+    private void giveUp(Collection<TopicPartition> partitions) {
+      Set<Integer> shards = shards(partitions);
+      owned.removeAll(shards);
+      assignment.revoked(shards);
+      log.info("engine gave up shards {}; it owns {}", shards, new TreeSet<>(owned));
+    }
+
+    /** Waits (bounded) until the started calls of the partitions have answered. */
+    private void awaitCalls(Collection<TopicPartition> partitions) {
+      long until = System.currentTimeMillis() + DRAIN_ON_REVOKE_MS;
+      while (System.currentTimeMillis() < until) {
+        drainCompletions();
+        boolean open = false;
+        for (TopicPartition tp : partitions) {
+          Tracker t = trackers.get(tp);
+          open |= t != null && !t.open.isEmpty();
+        }
+        if (!open) {
+          return;
+        }
+        try {
+          Thread.sleep(5);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+      log.warn("calls of revoked partitions still running after {} ms; giving the shards up",
+          DRAIN_ON_REVOKE_MS);
     }
   }
 
-  /** Stops taking commands, lets started calls finish (bounded), commits, releases the lease. */
+  private static Set<Integer> shards(Collection<TopicPartition> partitions) {
+    Set<Integer> shards = new TreeSet<>();
+    partitions.forEach(tp -> shards.add(tp.partition()));
+    return shards;
+  }
+
+  /** Stops taking commands, lets started calls finish (bounded), commits, leaves the group. */
   @Override
   public void close() {
     if (!running) {
@@ -464,9 +493,5 @@ public final class CommandServer implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     producer.close(Duration.ofSeconds(5));
-    RoleLease l = lease;
-    if (l != null) {
-      l.close();
-    }
   }
 }

@@ -100,12 +100,21 @@ public final class KafkaClients {
   public static void ensureCommandTopic(
       Admin admin, String name, int partitions, short replication) {
     // Calls are useless after their deadline; a day covers any engine outage worth replaying.
-    ensureTopic(
+    ensureShardTopic(
         admin,
         name,
         partitions,
         replication,
         Map.of("retention.ms", String.valueOf(Duration.ofDays(1).toMillis())));
+  }
+
+  /**
+   * Creates a topic with one partition per conversation shard if needed and checks that an
+   * existing one has that many: a topic created with another count must stop the start.
+   */
+  public static void ensureShardTopic(
+      Admin admin, String name, int partitions, short replication, Map<String, String> config) {
+    ensureTopic(admin, name, partitions, replication, config);
     int actual;
     try {
       actual =

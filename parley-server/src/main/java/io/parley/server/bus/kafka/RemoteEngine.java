@@ -163,7 +163,7 @@ public final class RemoteEngine implements RpcChannel, AutoCloseable {
         new RemoteConversationService(this),
         new RemoteMessageService(this),
         new RemoteDeliveryService(this),
-        new RemotePresenceService(this),
+        new RemotePresenceService(this, shards),
         new RemoteUserService(this),
         tokens,
         new RemoteClientNotifications(this));

@@ -11,23 +11,33 @@ import io.parley.protocol.v1.PresenceStatus;
 import io.parley.protocol.v1.SendTyping;
 import io.parley.server.core.Caller;
 import io.parley.server.presence.PresenceService;
+import io.parley.server.store.ConversationShards;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@link PresenceService} run on an engine through an {@link RpcChannel}. Device connects and
- * disconnects are fire-and-forget (the interface returns nothing): a lost one leaves the user's
- * presence wrong until their next connect or disconnect, which is logged. Thread-safe.
+ * {@link PresenceService} run on an engine through an {@link RpcChannel}. A user's presence lives
+ * on the engine that owns the user's shard (their status changes, connects and disconnects are
+ * keyed by user), so {@link #current} asks each shard's owner about its users, in one call per
+ * shard. Device connects and disconnects are fire-and-forget (the interface returns nothing): a
+ * lost one leaves the user's presence wrong until their next connect or disconnect, which is
+ * logged. Thread-safe.
  */
 public final class RemotePresenceService implements PresenceService {
   private static final Logger log = LoggerFactory.getLogger(RemotePresenceService.class);
   private final RpcChannel rpc;
+  private final ConversationShards shards;
 
-  public RemotePresenceService(RpcChannel rpc) {
+  public RemotePresenceService(RpcChannel rpc, ConversationShards shards) {
     this.rpc = Objects.requireNonNull(rpc, "rpc");
+    this.shards = Objects.requireNonNull(shards, "shards");
   }
 
   @Override
@@ -43,11 +53,34 @@ public final class RemotePresenceService implements PresenceService {
 
   @Override
   public CompletableFuture<List<PresenceNotice>> current(List<String> userIds) {
-    return rpc.call(
-            RpcMethods.CURRENT_PRESENCE,
-            Caller.system(),
-            UserIdList.newBuilder().addAllUserIds(userIds).build())
-        .thenApply(PresenceNoticeList::getNoticesList);
+    Map<Integer, List<String>> byShard = new TreeMap<>();
+    for (String userId : userIds) {
+      byShard.computeIfAbsent(shards.of(userId), s -> new ArrayList<>()).add(userId);
+    }
+    List<CompletableFuture<PresenceNoticeList>> calls = new ArrayList<>();
+    for (List<String> group : byShard.values()) {
+      calls.add(
+          rpc.call(
+              RpcMethods.CURRENT_PRESENCE,
+              Caller.system(),
+              UserIdList.newBuilder().addAllUserIds(group).setUserId(group.get(0)).build()));
+    }
+    return CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new))
+        .thenApply(
+            done -> {
+              Map<String, PresenceNotice> byUser = new HashMap<>();
+              for (CompletableFuture<PresenceNoticeList> call : calls) {
+                call.join().getNoticesList().forEach(n -> byUser.put(n.getUserId(), n));
+              }
+              List<PresenceNotice> inOrder = new ArrayList<>();
+              for (String userId : userIds) {
+                PresenceNotice n = byUser.get(userId);
+                if (n != null) {
+                  inOrder.add(n);
+                }
+              }
+              return inOrder;
+            });
   }
 
   @Override

@@ -2,10 +2,8 @@ package io.parley.server.bus.kafka;
 
 import io.parley.server.config.ParleyConfig;
 import io.parley.server.core.DaemonThreads;
-import io.parley.server.store.StoreUnavailableException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -27,7 +25,6 @@ import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.UnsupportedVersionException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -36,32 +33,28 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The guard that lets exactly one process of a role be active, with any number of others standing
- * by: for the engine role while engines are not yet partitioned (one engine takes commands), and
- * for the notify role (one process delivers the outbox, see {@link NotifyLeader}). The lease is a
- * Kafka transactional producer with {@code transactional.id = <prefix><role>-lease} that commits a
+ * by: used for the notify role (one process delivers the outbox, see {@link NotifyLeader}; engines
+ * share their work by conversation shard instead, see {@link EngineJournal}). The lease is a Kafka
+ * transactional producer with {@code transactional.id = <prefix><role>-lease} that commits a
  * heartbeat record to the topic of the same name every {@link #HEARTBEAT}, and a {@code released}
- * record when its process shuts down cleanly. The text below speaks of engines; the notify lease
- * behaves the same way.
+ * record when its process shuts down cleanly.
  *
- * <p><b>Standing by.</b> {@link #acquire} first reads the lease topic: while another engine's
+ * <p><b>Standing by.</b> {@link #acquire} first reads the lease topic: while another process's
  * heartbeats are fresh it waits; it goes on once the holder released the lease or has been silent
- * for {@link #VACANCY} (crashed, cut off, or paused). So a second engine process is a hot standby
- * (its routing table and store connection are warm; it reports not ready), and a crashed engine's
- * replacement is already running: failover takes the vacancy plus the takeover delay, no restart.
- * Freshness is judged by the reader's clock (records newer than the reader's clock count as
- * "now"), so clocks must agree to well within {@link #VACANCY} (NTP).
+ * for {@link #VACANCY} (crashed, cut off, or paused). So a second process is a hot standby, and a
+ * crashed holder's replacement is already running: failover takes the vacancy plus the takeover
+ * delay, no restart. Freshness is judged by the reader's clock (records newer than the reader's
+ * clock count as "now"), so clocks must agree to well within {@link #VACANCY} (NTP).
  *
  * <p><b>Fencing.</b> Kafka allows one live producer per transactional id: the new holder's {@code
  * initTransactions} bumps the id's epoch, so a previous holder that is still alive (it was only
  * paused or cut off) fails its next heartbeat with a fencing error; it then marks the lease lost
- * and calls its {@code onLost} callback (its {@link CommandServer} stops dispatching; the
- * composition root exits the process, and its supervisor restarts it as a standby). The new holder
- * waits {@link #TAKEOVER_DELAY} after {@code initTransactions} before {@link #acquire} returns, so
- * a previous holder that can reach Kafka has seen its fencing before the new one polls a single
- * command. Calls the previous holder had already dispatched still run, and a holder that was
- * paused or cut off for longer than the vacancy may resume mid-call; on Cassandra the {@link
- * EngineJournal} closes that window: every store batch is committed through {@link #journal} on
- * this same producer before it is applied, so a fenced holder cannot apply anything new.
+ * and calls its {@code onLost} callback (the composition root exits the process, and its
+ * supervisor restarts it as a standby). The new holder waits {@link #TAKEOVER_DELAY} after {@code
+ * initTransactions} before {@link #acquire} returns, so a previous holder that can reach Kafka has
+ * seen its fencing before the new one starts. Work the previous holder had already started still
+ * runs, and a holder that was paused for longer than the vacancy may resume mid-work: the lease is
+ * for work that tolerates that (notification jobs have deterministic keys).
  *
  * <p>A heartbeat that times out (broker unreachable) does not give up the lease: nobody else can
  * take it without the broker, and the fencing error arrives when the broker is back. Thread-safe.
@@ -84,22 +77,15 @@ public final class RoleLease implements AutoCloseable {
   /** How far back a standby starts reading: a few heartbeats (each a record and a commit marker). */
   private static final int LOOK_BACK_OFFSETS = 64;
 
-  /** Largest journal record: a store batch is capped far below (256 KiB of mutations). */
-  static final int MAX_JOURNAL_RECORD_BYTES = 8 * 1024 * 1024;
-
-  /** How long a journal commit that times out is retried before the batch is given up. */
-  private static final Duration JOURNAL_COMMIT_DEADLINE = Duration.ofSeconds(20);
-
   private final ParleyConfig.Role role;
   private final KafkaProducer<String, byte[]> producer;
   private final String topic;
-  private final String journalTopic;
-  /** One transaction at a time on the producer: heartbeats and journal records take turns. */
+  /** One transaction at a time on the producer: heartbeats and the release take turns. */
   private final Object transactions = new Object();
   private final String nodeId;
   private final Runnable onLost;
   private final Thread heartbeat;
-  /** Set once, by whichever of the heartbeat and the journal notices the fencing first. */
+  /** Set once, when the heartbeat notices the fencing. */
   private final AtomicBoolean leaseLost = new AtomicBoolean();
   private volatile boolean closed;
   private final CountDownLatch stop = new CountDownLatch(1);
@@ -109,21 +95,14 @@ public final class RoleLease implements AutoCloseable {
       ParleyConfig.Role role,
       KafkaProducer<String, byte[]> producer,
       String topic,
-      String journalTopic,
       String nodeId,
       Runnable onLost) {
     this.role = role;
     this.producer = producer;
     this.topic = topic;
-    this.journalTopic = journalTopic;
     this.nodeId = nodeId;
     this.onLost = onLost;
     this.heartbeat = DaemonThreads.thread(this::beat, "parley-" + role.configName() + "-lease");
-  }
-
-  /** The engine lease's topic and transactional id, {@code <prefix>engine-lease}. */
-  public static String leaseName(KafkaSettings settings) {
-    return leaseName(settings, ParleyConfig.Role.ENGINE);
   }
 
   /** A role's lease topic and transactional id, {@code <prefix><role>-lease}. */
@@ -131,27 +110,16 @@ public final class RoleLease implements AutoCloseable {
     return settings.topic(role.configName() + "-lease");
   }
 
-  /** The journal topic, {@code <prefix>engine-journal}: one record per store group commit. */
-  public static String journalName(KafkaSettings settings) {
-    return settings.topic("engine-journal");
-  }
-
   /**
-   * Waits while another engine holds the lease (see the type's documentation), then takes it
-   * (fencing a holder that is silent but alive), waits {@link #TAKEOVER_DELAY} and starts the
-   * heartbeat. Blocks for all that time; fails with {@link IllegalStateException} when Kafka cannot
-   * be reached.
+   * Waits while another process holds the lease of {@code role} (see the type's documentation),
+   * then takes it (fencing a holder that is silent but alive), waits {@link #TAKEOVER_DELAY} and
+   * starts the heartbeat. Blocks for all that time; fails with {@link IllegalStateException} when
+   * Kafka cannot be reached.
    *
-   * @param onLost called once, on the heartbeat thread, when another engine took the lease
+   * @param onLost called once, on the heartbeat thread, when another process took the lease
    * @param cancelled checked while waiting: when it turns true, returns empty without taking the
    *     lease
    */
-  public static Optional<RoleLease> acquire(
-      KafkaSettings settings, Runnable onLost, BooleanSupplier cancelled) {
-    return acquire(settings, ParleyConfig.Role.ENGINE, onLost, cancelled);
-  }
-
-  /** {@link #acquire(KafkaSettings, Runnable, BooleanSupplier)} for the lease of {@code role}. */
   public static Optional<RoleLease> acquire(
       KafkaSettings settings,
       ParleyConfig.Role role,
@@ -167,17 +135,6 @@ public final class RoleLease implements AutoCloseable {
           1,
           settings.replicationFactor(),
           Map.of("retention.ms", String.valueOf(Duration.ofHours(1).toMillis())));
-      // A successor replays only the last few records; a day is ample for diagnosis.
-      if (role == ParleyConfig.Role.ENGINE) {
-        KafkaClients.ensureTopic(
-            admin,
-            journalName(settings),
-            1,
-            settings.replicationFactor(),
-            Map.of(
-                "retention.ms", String.valueOf(Duration.ofDays(1).toMillis()),
-                "max.message.bytes", String.valueOf(MAX_JOURNAL_RECORD_BYTES)));
-      }
     }
     if (!awaitVacancy(settings, name, what, cancelled)) {
       return Optional.empty();
@@ -187,7 +144,6 @@ public final class RoleLease implements AutoCloseable {
     // A heartbeat must not hang for the default minute: a slow call is retried on the next tick.
     props.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000);
     props.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 30_000);
-    props.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, MAX_JOURNAL_RECORD_BYTES);
     KafkaProducer<String, byte[]> producer =
         new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
     try {
@@ -197,7 +153,7 @@ public final class RoleLease implements AutoCloseable {
       throw new IllegalStateException("cannot take the " + what + ": " + e.getMessage(), e);
     }
     RoleLease lease =
-        new RoleLease(role, producer, name, journalName(settings), settings.nodeId(), onLost);
+        new RoleLease(role, producer, name, settings.nodeId(), onLost);
     lease.heartbeat.start();
     log.info("took the {} {}; waiting {} ms for a previous holder to stop", what, name,
         TAKEOVER_DELAY.toMillis());
@@ -312,117 +268,11 @@ public final class RoleLease implements AutoCloseable {
     }
   }
 
-  /**
-   * Commits one journal record in a transaction of the lease's producer: once this returns, the
-   * record is durable in Kafka, and this engine still held the lease when it committed (a
-   * successor's {@code initTransactions} makes every later commit fail). A commit that times out
-   * is retried for a while: its outcome is unknown until it is confirmed or aborted.
-   *
-   * @throws StoreUnavailableException when nothing was recorded: the lease is lost (then {@code
-   *     onLost} has been called) or Kafka could not take the record
-   */
-  public void journal(byte[] record) {
-    if (role != ParleyConfig.Role.ENGINE) {
-      throw new IllegalStateException("only the engine lease keeps the engine journal");
-    }
-    synchronized (transactions) {
-      if (!isHeld()) {
-        throw new StoreUnavailableException("this process no longer holds the engine lease");
-      }
-      try {
-        if (commitPending) {
-          producer.commitTransaction(); // the heartbeat's, left pending by a timeout
-          commitPending = false;
-        }
-        producer.beginTransaction();
-        producer.send(new ProducerRecord<>(journalTopic, nodeId, record));
-      } catch (KafkaException e) {
-        throw journalFailed(e);
-      }
-      commitJournal();
-    }
-  }
-
-  /** Commits the open journal transaction, retrying timeouts until the deadline. */
-  private void commitJournal() {
-    long deadline = System.nanoTime() + JOURNAL_COMMIT_DEADLINE.toNanos();
-    while (true) {
-      try {
-        producer.commitTransaction();
-        return;
-      } catch (TimeoutException e) {
-        if (System.nanoTime() > deadline) {
-          // Past the transaction timeout the coordinator aborts it: nothing was recorded.
-          throw journalFailed(e);
-        }
-        log.warn("engine journal commit timed out (Kafka unreachable?); retrying");
-      } catch (KafkaException e) {
-        throw journalFailed(e);
-      }
-    }
-  }
-
-  /** Aborts what can be aborted, gives the lease up if fenced, and explains the failure. */
-  private StoreUnavailableException journalFailed(KafkaException e) {
-    if (fencing(e) || e instanceof AuthorizationException) {
-      lost(e);
-      return new StoreUnavailableException(
-          "another engine took over: this engine may not write any more", e);
-    }
-    try {
-      producer.abortTransaction();
-    } catch (KafkaException abort) {
-      if (fencing(abort)) {
-        lost(abort);
-      }
-    }
-    return new StoreUnavailableException("cannot record the write in the engine journal: "
-        + e.getMessage(), e);
-  }
-
-  /**
-   * The last {@code count} committed records of the journal, oldest first: the batches a new
-   * holder applies again before it takes commands (the previous holder applied every record but
-   * possibly its last one before it stopped). Call after {@link #acquire}, whose fencing settles
-   * any transaction the previous holder left open.
-   *
-   * @throws IllegalStateException when Kafka cannot be read
-   */
-  public static List<byte[]> journalTail(KafkaSettings settings, int count) {
-    TopicPartition tp = new TopicPartition(journalName(settings), 0);
-    try (KafkaConsumer<String, byte[]> reader =
-        new KafkaConsumer<>(
-            KafkaClients.consumer(settings, "engine-journal-replay", null),
-            new StringDeserializer(),
-            new ByteArrayDeserializer())) {
-      reader.assign(List.of(tp));
-      long end = reader.endOffsets(List.of(tp), settings.requestTimeout()).get(tp);
-      // Each transaction takes two offsets (the record and its commit marker); aborted ones too.
-      reader.seek(tp, Math.max(0, end - 4L * count));
-      ArrayDeque<byte[]> tail = new ArrayDeque<>();
-      long deadline = System.nanoTime() + settings.requestTimeout().toNanos() * 3;
-      while (reader.position(tp) < end) {
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("timed out reading the engine journal");
-        }
-        for (ConsumerRecord<String, byte[]> r : reader.poll(Duration.ofMillis(200))) {
-          tail.addLast(r.value());
-          if (tail.size() > count) {
-            tail.removeFirst();
-          }
-        }
-      }
-      return List.copyOf(tail);
-    } catch (KafkaException e) {
-      throw new IllegalStateException("cannot read the engine journal: " + e.getMessage(), e);
-    }
-  }
-
   private static byte[] utf8(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }
 
-  /** False once another engine took the lease (never true again). */
+  /** False once another process took the lease (never true again). */
   public boolean isHeld() {
     return !leaseLost.get() && !closed;
   }
@@ -492,7 +342,7 @@ public final class RoleLease implements AutoCloseable {
 
   private void lost(Exception e) {
     if (!leaseLost.compareAndSet(false, true)) {
-      return; // the heartbeat and the journal may both notice
+      return;
     }
     log.error(
         "{} lease {} lost: another process took over ({}); this process stops its {} work",

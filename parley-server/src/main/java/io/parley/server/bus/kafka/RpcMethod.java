@@ -4,7 +4,9 @@ import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.Parser;
+import io.parley.protocol.v1.OpenDirect;
 import io.parley.server.core.Caller;
+import io.parley.server.core.Ids;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -93,11 +95,16 @@ public final class RpcMethod<S, Q extends Message, R extends Message> {
   /**
    * The Kafka record key of a call: the conversation id for conversation-scoped requests (so one
    * conversation's commands stay in order on one partition, owned by one engine), otherwise the
-   * user the request is about, otherwise the caller. The gateway sends the
+   * user the request is about, otherwise the caller; {@code OpenDirect} is keyed by the direct
+   * conversation it opens (not by the peer), since its writes are that conversation's. The
+   * gateway sends the
    * call to the partition of the key's {@link io.parley.server.store.ConversationShards shard}, so
    * a conversation's commands reach the engine that owns its shard's feeds.
    */
   public String key(Caller caller, Q request) {
+    if (request instanceof OpenDirect open && !caller.userId().isEmpty()) {
+      return Ids.direct(caller.userId(), open.getUserId());
+    }
     String conversation = stringField(request, CONVERSATION_ID);
     if (!conversation.isEmpty()) {
       return conversation;

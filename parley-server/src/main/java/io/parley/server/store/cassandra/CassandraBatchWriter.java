@@ -16,17 +16,20 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The Cassandra side of the store's {@link GroupCommitQueue}: turns as many writes as fit
- * ({@value #MAX_STATEMENTS} statements, {@value #MAX_BATCH_BYTES} bytes) into one LOGGED batch at
+ * The Cassandra side of a {@link GroupCommitQueue}: turns as many writes as fit ({@value
+ * #MAX_STATEMENTS} statements, {@value #MAX_BATCH_BYTES} bytes) into one LOGGED batch at
  * LOCAL_QUORUM and executes it.
  *
- * <p>Why one writer: it assigns per-user feed seqs ({@link FeedHeads}) in commit order and so keeps
- * every feed gapless without a lightweight transaction per user; and it gives each write a strictly
- * increasing timestamp ({@code USING TIMESTAMP}), so a later write always wins over an earlier one
- * on the same row. A single writer per keyspace (or, with engines owning shards, per shard) is the
- * contract; see docs/architecture.md. A failed batch forgets the feed seqs it handed out (the queue
- * then bumps the epoch). With a {@link WriteJournal} (a cluster engine that has standbys) every
- * batch is recorded there first, which also fences a writer that was replaced.
+ * <p>Why one writer per set of feeds: it assigns per-(user, shard) feed seqs ({@link FeedHeads})
+ * in commit order and so keeps every feed gapless without a lightweight transaction per user; and
+ * it gives each write a strictly increasing timestamp ({@code USING TIMESTAMP}), so a later write
+ * always wins over an earlier one on the same row. A single writer per keyspace, or with engines
+ * owning shards one writer per shard in the whole cluster, is the contract; see
+ * docs/architecture.md. A failed batch forgets the feed seqs it handed out (the queue then bumps the
+ * epoch). With a {@link WriteJournal} (a cluster engine's writer of one shard) every batch is
+ * recorded through the shard's current {@link WriteJournal.Fence} first, which also fences a writer
+ * whose shard was taken over; when the fence changes (the shard was given up and taken again) the
+ * cached feed heads are forgotten, since another engine may have written the shard meanwhile.
  *
  * <p>Writer-thread confined.
  */
@@ -44,6 +47,9 @@ final class CassandraBatchWriter implements GroupCommitQueue.Engine<StoreWrite> 
   private final BatchCommitter committer;
   private final FeedHeads<FeedTable.Key> feedHeads;
   private final WriteJournal journal;
+  private final int shard;
+  /** The fence the last batch was recorded through; another one means a new ownership period. */
+  private WriteJournal.Fence lastFence;
   private long lastTimestampMicros;
   /** Raised by a journal replay: every later write is stamped above what the replay wrote. */
   private final AtomicLong timestampFloor = new AtomicLong();
@@ -51,14 +57,16 @@ final class CassandraBatchWriter implements GroupCommitQueue.Engine<StoreWrite> 
 
   /**
    * @param journal where every batch is recorded before it is applied, or null when this process
-   *     is the only writer (see {@link WriteJournal})
+   *     is the only writer of what this writer writes (see {@link WriteJournal})
+   * @param shard the conversation shard whose writes this writer commits, when it has a journal
    */
   CassandraBatchWriter(
-      CqlSession session, Tables tables, BatchCommitter committer, WriteJournal journal) {
+      CqlSession session, Tables tables, BatchCommitter committer, WriteJournal journal, int shard) {
     this.session = session;
     this.tables = tables;
     this.committer = committer;
     this.journal = journal;
+    this.shard = shard;
     this.feedHeads = new FeedHeads<>(tables.feed::head, tables.feed::heads, 65_536);
   }
 
@@ -87,6 +95,14 @@ final class CassandraBatchWriter implements GroupCommitQueue.Engine<StoreWrite> 
   @Override
   public long commit(List<StoreWrite> accepted) {
     try {
+      WriteJournal.Fence fence = null;
+      if (journal != null) {
+        fence = journal.fence(shard); // fails at once when this process does not own the shard
+        if (fence != lastFence) {
+          feedHeads.rollback(); // another engine may have appended to these feeds meanwhile
+          lastFence = fence;
+        }
+      }
       List<FeedTable.Key> feeds = new ArrayList<>();
       for (StoreWrite w : accepted) {
         feeds.addAll(tables.feedKeys(w));
@@ -105,10 +121,10 @@ final class CassandraBatchWriter implements GroupCommitQueue.Engine<StoreWrite> 
                 .setIdempotence(true)
                 .build();
         long started = System.nanoTime();
-        if (journal == null) {
+        if (fence == null) {
           committer.commit(session, batch);
         } else {
-          journal.record(JournalCodec.encode(statements, lastTimestampMicros));
+          fence.record(JournalCodec.encode(statements, lastTimestampMicros));
           // Recorded means committed: retried until applied (or the next writer replays it).
           apply(batch, Integer.MAX_VALUE);
         }
@@ -159,9 +175,8 @@ final class CassandraBatchWriter implements GroupCommitQueue.Engine<StoreWrite> 
 
   /**
    * After a journal replay: stamps every later write above {@code micros} (the replayed writes
-   * may come from a machine whose clock is ahead). The cached feed heads need no reset: a store
-   * with a journal commits nothing before its process is active (the journal refuses, and a
-   * failed batch clears the cache), so the cache is empty when the replay runs.
+   * may come from a machine whose clock is ahead). The cached feed heads are reset by the change
+   * of fence that follows a replay.
    */
   void afterReplay(long micros) {
     timestampFloor.accumulateAndGet(micros, Math::max);

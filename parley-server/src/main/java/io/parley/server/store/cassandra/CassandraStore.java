@@ -32,16 +32,22 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.ToLongFunction;
 
 /**
  * The {@link ParleyStore} on an Apache Cassandra cluster, for deployments that outgrow one node's
  * disk. Data model (one table family per class: {@link UsersTable}, {@link EventsTable}, {@link
  * FeedTable}, ...), bucketing, consistency and atomicity are described in docs/architecture.md.
  *
- * <p><b>Writes</b> are validated on the calling thread and queued for a single writer ({@link
+ * <p><b>Writes</b> are validated on the calling thread and queued for a writer ({@link
  * GroupCommitQueue} with {@link CassandraBatchWriter}) that commits them as LOGGED batches at
  * LOCAL_QUORUM, assigns per-(user, shard) feed seqs in commit order, and completes the futures
- * <b>on the writer thread, in submission order</b>.
+ * <b>on the writer thread, in submission order</b>. A store opened with {@link #openJournaled}
+ * (a cluster engine, which owns some conversation shards) has one writer per shard, each recording
+ * its batches through that shard's {@link WriteJournal.Fence} and with its own {@linkplain
+ * #epoch(String) epoch}, plus one writer without a journal for the writes that change no
+ * conversation (users, push targets, mutes, the notification outbox); the others have one writer.
  * A write whose future completed is durable on a quorum of local replicas; a failed write's
  * outcome may be unknown (a timed-out logged batch can still be applied later from the batchlog),
  * and the epoch increases so that the sequencer reloads its state.
@@ -64,8 +70,13 @@ public final class CassandraStore implements ParleyStore, CommitStats {
   private final Cql cql;
   private final ConversationShards shards;
   private final Tables tables;
-  private final CassandraBatchWriter batchWriter;
-  private final GroupCommitQueue<StoreWrite> writer;
+  /** One writer, or (journaled) one per shard followed by the writer without a journal. */
+  private final List<Writer> writers;
+  private final boolean sharded;
+  private final AtomicInteger runningWriters;
+
+  /** A writer thread and the batch writer it commits through. */
+  private record Writer(CassandraBatchWriter batches, GroupCommitQueue<StoreWrite> queue) {}
 
   private CassandraStore(
       CqlSession session,
@@ -80,15 +91,57 @@ public final class CassandraStore implements ParleyStore, CommitStats {
     this.shards = shards;
     this.cql = new Cql(session, keyspace);
     this.tables = new Tables(cql, shards);
-    this.batchWriter = new CassandraBatchWriter(session, tables, committer, journal);
-    this.writer =
+    this.sharded = journal != null;
+    List<Writer> all = new ArrayList<>();
+    if (sharded) {
+      for (int shard = 0; shard < shards.count(); shard++) {
+        all.add(writer(committer, journal, shard, "-" + shard, maxBatchWrites));
+      }
+    }
+    all.add(writer(committer, null, -1, "", maxBatchWrites));
+    this.writers = List.copyOf(all);
+    this.runningWriters = new AtomicInteger(writers.size());
+  }
+
+  private Writer writer(
+      BatchCommitter committer, WriteJournal journal, int shard, String suffix, int maxBatchWrites) {
+    CassandraBatchWriter batches = new CassandraBatchWriter(session, tables, committer, journal, shard);
+    GroupCommitQueue<StoreWrite> queue =
         new GroupCommitQueue<>(
-            batchWriter,
+            batches,
             "cassandra batch",
-            "parley-cassandra-writer",
+            "parley-cassandra-writer" + suffix,
             maxBatchWrites,
             Math.max(MIN_QUEUE_CAPACITY, 4 * maxBatchWrites),
-            this::closeSession);
+            this::writerStopped);
+    return new Writer(batches, queue);
+  }
+
+  /** The writer without a journal (the only one of an unjournaled store). */
+  private Writer common() {
+    return writers.get(writers.size() - 1);
+  }
+
+  /** The writer of a conversation's writes. */
+  private Writer writerOf(String conversationId) {
+    return sharded ? writers.get(shards.of(conversationId)) : common();
+  }
+
+  private Writer writerFor(StoreWrite write) {
+    if (!sharded) {
+      return common();
+    }
+    int shard = -1;
+    for (String conversationId : write.sequencedConversations()) {
+      int s = shards.of(conversationId);
+      if (shard >= 0 && s != shard) {
+        throw new IllegalArgumentException(
+            "a write may change the conversations of one shard only, got shards " + shard
+                + " and " + s);
+      }
+      shard = s;
+    }
+    return shard < 0 ? common() : writers.get(shard);
   }
 
   /**
@@ -106,9 +159,11 @@ public final class CassandraStore implements ParleyStore, CommitStats {
   }
 
   /**
-   * Same as {@link #open(ParleyConfig.Cassandra, ConversationShards, int)} for a cluster engine
-   * that may be replaced by a standby: every batch is recorded in {@code journal} before it is
-   * applied, and {@link #replayJournal} applies a predecessor's last records.
+   * Same as {@link #open(ParleyConfig.Cassandra, ConversationShards, int)} for a cluster engine,
+   * which owns the conversation shards the consumer group assigned to it: a shard's writes are
+   * recorded through {@code journal}'s fence of that shard before they are applied (and fail while
+   * this engine does not own it), and {@link #replayJournal} applies a previous owner's last
+   * records when the shard is taken over.
    */
   public static CassandraStore openJournaled(
       ParleyConfig.Cassandra config,
@@ -163,7 +218,7 @@ public final class CassandraStore implements ParleyStore, CommitStats {
       CassandraStore store =
           new CassandraStore(
               session, ownsSession, config.keyspace(), shards, committer, journal, maxBatchWrites);
-      store.writer.start();
+      store.writers.forEach(w -> w.queue().start());
       return store;
     } catch (DriverException e) {
       throw new StoreUnavailableException(
@@ -202,12 +257,18 @@ public final class CassandraStore implements ParleyStore, CommitStats {
   public CompletableFuture<Void> write(StoreWrite write) {
     Objects.requireNonNull(write, "write");
     Tables.validate(write);
-    return writer.submit(write);
+    return writerFor(write).queue().submit(write);
+  }
+
+  /** The epoch of the writer without a journal; a shard's writes use {@link #epoch(String)}. */
+  @Override
+  public long epoch() {
+    return common().queue().epoch();
   }
 
   @Override
-  public long epoch() {
-    return writer.epoch();
+  public long epoch(String conversationId) {
+    return writerOf(conversationId).queue().epoch();
   }
 
   @Override
@@ -342,29 +403,55 @@ public final class CassandraStore implements ParleyStore, CommitStats {
     return tables.mutes.isMuted(userId, conversationId);
   }
 
-  /** True while the writer accepts writes and the latest batch did not fail. */
+  /**
+   * True while the writers accept writes and the latest batch of the writer without a journal did
+   * not fail. A shard writer's failures do not count: its batches also fail while another engine
+   * owns the shard, which says nothing about this store (the store's circuit breaker sees real
+   * outages).
+   */
   @Override
   public boolean isHealthy() {
-    return writer.isAccepting() && !writer.lastCommitFailed() && !cql.isClosed();
+    for (Writer w : writers) {
+      if (!w.queue().isAccepting()) {
+        return false;
+      }
+    }
+    return !common().queue().lastCommitFailed() && !cql.isClosed();
   }
 
   /** Refuses new writes, finishes queued ones, then closes the session. Idempotent. */
   @Override
   public void close() {
-    batchWriter.closing();
-    writer.close();
+    writers.forEach(w -> w.batches().closing());
+    writers.forEach(w -> w.queue().close());
+  }
+
+  /**
+   * A shard changes hands (this engine gives it up or takes it): every write built on state read
+   * before this call is rejected, and the sequencer reloads the shard's conversations.
+   */
+  public void invalidateShard(int shard) {
+    requireShardWriter(shard).queue().invalidate();
+  }
+
+  private Writer requireShardWriter(int shard) {
+    if (!sharded || shard < 0 || shard >= shards.count()) {
+      throw new IllegalArgumentException("no journaled writer for shard " + shard);
+    }
+    return writers.get(shard);
   }
 
   /**
    * Applies journal records (oldest first) exactly as their writer did, then stamps every later
-   * write of this store above them. Applying a record again is harmless: every cell carries the
+   * write of the shard's writer above them. Applying a record again is harmless: every cell carries the
    * timestamp it was first written with, so anything written since wins over it. Call while this
-   * store writes nothing else (a standby becoming active, before it takes commands).
+   * shard writes nothing else (it is being taken over, before its commands are taken).
    *
    * @throws StoreUnavailableException if the cluster does not take a record (retried briefly)
    * @throws IllegalArgumentException if a record is malformed
    */
-  public void replayJournal(List<byte[]> records) {
+  public void replayJournal(int shard, List<byte[]> records) {
+    CassandraBatchWriter batchWriter = requireShardWriter(shard).batches();
     long maxTimestamp = 0;
     for (byte[] record : records) {
       BatchStatement batch = JournalCodec.decode(record, this::prepareRecorded);
@@ -385,34 +472,49 @@ public final class CassandraStore implements ParleyStore, CommitStats {
   }
 
 
-  /** Number of logged batches executed successfully since open. */
+  /** Number of logged batches executed successfully since open (all writers). */
   public long commitCount() {
-    return writer.commits();
+    return sum(GroupCommitQueue::commits);
   }
 
   /** Number of {@link StoreWrite}s committed since open. */
   public long writeCount() {
-    return writer.committedWrites();
+    return sum(GroupCommitQueue::committedWrites);
   }
 
-  /** Number of failed batches since open; each increased the epoch. */
+  /** Number of failed batches since open; each increased its writer's epoch. */
   public long failedCommitCount() {
-    return writer.failedCommits();
+    return sum(GroupCommitQueue::failedCommits);
   }
 
   /** Total time spent executing successful batches, in nanoseconds. */
   public long commitNanos() {
-    return writer.commitNanos();
+    return sum(GroupCommitQueue::commitNanos);
   }
 
-  /** Writes in the most recent successful batch. */
+  /** Writes in the most recent successful batch of the busiest writer. */
   public int lastBatchSize() {
-    return writer.lastBatchSize();
+    return (int) writers.stream().mapToLong(w -> w.queue().lastBatchSize()).max().orElse(0);
   }
 
-  /** Writes waiting for the writer right now. */
+  /** Writes waiting for the writers right now. */
   public int queuedWrites() {
-    return writer.queued();
+    return (int) sum(GroupCommitQueue::queued);
+  }
+
+  private long sum(ToLongFunction<GroupCommitQueue<StoreWrite>> stat) {
+    long total = 0;
+    for (Writer w : writers) {
+      total += stat.applyAsLong(w.queue());
+    }
+    return total;
+  }
+
+  /** Runs on each writer thread once it has stopped; the last one closes the session. */
+  private void writerStopped() {
+    if (runningWriters.decrementAndGet() == 0) {
+      closeSession();
+    }
   }
 
   /** Runs on the writer thread once it has stopped. */

@@ -165,6 +165,11 @@ public final class CircuitBreakingStore implements ParleyStore {
   }
 
   @Override
+  public long epoch(String conversationId) {
+    return store.epoch(conversationId);
+  }
+
+  @Override
   public Optional<UserRecord> user(String userId) {
     return reads.call(() -> store.user(userId));
   }

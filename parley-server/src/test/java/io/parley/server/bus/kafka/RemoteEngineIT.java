@@ -35,7 +35,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -100,7 +102,9 @@ class RemoteEngineIT {
             services.users(),
             token -> CompletableFuture.failedFuture(new IllegalStateException("unused")),
             services.notifications());
-    server = CommandServer.start(settings("engine-1"), services, lease -> {}, () -> firstLost.set(true));
+    server =
+        CommandServer.start(
+            settings("engine-1"), services, ShardAssignment.NONE, () -> firstLost.set(true));
     awaitReady(server);
     remote = RemoteEngine.start(settings("gateway-1"));
     rpc = remote.services(local.tokens());
@@ -286,70 +290,39 @@ class RemoteEngineIT {
   }
 
   @Test
-  void aSecondEngineStandsByWhileTheFirstHoldsTheLeaseAndTakesOverWhenItStops() {
+  void twoEnginesShareTheShardsAndOneTakesThemAllWhenTheOtherLeaves() {
     CommandServer first = server;
-    AtomicBoolean secondActive = new AtomicBoolean();
-    AtomicBoolean secondLost = new AtomicBoolean();
+    AtomicBoolean secondFailed = new AtomicBoolean();
     CommandServer second =
         CommandServer.start(
             settings("engine-2"),
             LocalServices.of(engine.engine(), notifications),
-            lease -> secondActive.set(true),
-            () -> secondLost.set(true));
+            ShardAssignment.NONE,
+            () -> secondFailed.set(true));
     try {
-      // Longer than a vacancy and a takeover together: the standby only watches the heartbeats.
       await()
-          .during(RoleLease.VACANCY.plus(RoleLease.TAKEOVER_DELAY).plusSeconds(1))
-          .atMost(Duration.ofSeconds(30))
-          .until(() -> first.isReady() && second.isStandingBy() && !secondActive.get());
-      assertThat(get(rpc.users().upsert("gina", "Gina", "")).getDisplayName()).isEqualTo("Gina");
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> first.ownedShards().size() == 2 && second.ownedShards().size() == 2);
+      Set<Integer> all = new HashSet<>(first.ownedShards());
+      all.addAll(second.ownedShards());
+      assertThat(all).containsExactlyInAnyOrder(0, 1, 2, 3);
+      // Users of every shard: each call reaches whichever engine owns its shard.
+      for (int i = 0; i < 12; i++) {
+        assertThat(get(rpc.users().upsert("gina" + i, "Gina", "")).getDisplayName())
+            .isEqualTo("Gina");
+      }
 
-      first.close(); // releases the lease: the standby need not wait out a vacancy
+      first.close(); // leaves the group: its shards move at once, no session timeout
       server = null;
-      awaitReady(second);
-      assertThat(secondActive).isTrue();
-      assertThat(firstLost).as("a clean stop is no fencing").isFalse();
-      assertThat(secondLost).isFalse();
-      assertThat(get(rpc.users().upsert("gina", "Gina 2", "")).getDisplayName())
-          .isEqualTo("Gina 2");
+      await().atMost(Duration.ofSeconds(60)).until(() -> second.ownedShards().size() == 4);
+      for (int i = 0; i < 12; i++) {
+        assertThat(get(rpc.users().upsert("gina" + i, "Gina 2", "")).getDisplayName())
+            .isEqualTo("Gina 2");
+      }
+      assertThat(firstLost).as("a clean stop is no failure").isFalse();
+      assertThat(secondFailed).isFalse();
     } finally {
       second.close();
-    }
-  }
-
-  @Test
-  void aStandbyTakesTheLeaseOfAHolderThatFellSilentAndFencesIt() {
-    server.close();
-    server = null;
-    // A holder that heartbeats once and then neither beats nor releases (a crashed or paused
-    // engine): a transactional producer on the lease's id, as RoleLease uses it.
-    String lease = RoleLease.leaseName(settings("x"));
-    Map<String, Object> props = KafkaClients.producer(settings("engine-silent"), "engine-lease");
-    props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, lease);
-    try (KafkaProducer<String, String> silent =
-        new KafkaProducer<>(props, new StringSerializer(), new StringSerializer())) {
-      silent.initTransactions();
-      silent.beginTransaction();
-      silent.send(new ProducerRecord<>(lease, "engine-silent", String.valueOf(System.currentTimeMillis())));
-      silent.commitTransaction();
-
-      server =
-          CommandServer.start(
-              settings("engine-3"),
-              LocalServices.of(engine.engine(), notifications),
-              held -> {},
-              () -> firstLost.set(true));
-      awaitReady(server);
-      assertThat(get(rpc.users().upsert("hana", "Hana", "")).getDisplayName()).isEqualTo("Hana");
-
-      // The silent holder, should it wake up, can no longer write to the lease.
-      assertThatThrownBy(
-              () -> {
-                silent.beginTransaction();
-                silent.send(new ProducerRecord<>(lease, "engine-silent", "late"));
-                silent.commitTransaction();
-              })
-          .isInstanceOf(KafkaException.class);
     }
   }
 
@@ -366,7 +339,7 @@ class RemoteEngineIT {
             real.presence(),
             new HoldingUsers(real.users(), held),
             real.notifications());
-    server = CommandServer.start(settings("engine-hold"), holding, lease -> {}, () -> {});
+    server = CommandServer.start(settings("engine-hold"), holding, ShardAssignment.NONE, () -> {});
     awaitReady(server);
 
     // Same user id, so both calls share one partition, in this order.

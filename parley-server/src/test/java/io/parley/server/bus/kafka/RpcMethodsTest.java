@@ -77,6 +77,14 @@ class RpcMethodsTest {
             RpcMethods.HISTORY.key(alice, GetHistory.newBuilder().setConversationId("c-7").build()))
         .isEqualTo("c-7");
     assertThat(RpcMethods.OPEN_DIRECT.key(alice, OpenDirect.newBuilder().setUserId("bob").build()))
+        .as("opening a direct conversation is keyed by the conversation it opens")
+        .isEqualTo(io.parley.server.core.Ids.direct("alice", "bob"))
+        .isEqualTo(
+            RpcMethods.OPEN_DIRECT.key(
+                Caller.user("bob", "tab"), OpenDirect.newBuilder().setUserId("alice").build()));
+    assertThat(
+            RpcMethods.GET_PROFILE.key(
+                alice, io.parley.protocol.v1.GetProfile.newBuilder().setUserId("bob").build()))
         .as("a request about another user is keyed by that user")
         .isEqualTo("bob");
     assertThat(
