@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Runs `parley bench fanout` against a Parley cluster through HAProxy, once with one gateway behind
 # the balancer and once with two (docs/benchmarks.md, "Cluster"). The cluster is the one of the
-# cluster tests (parley-cluster-it's ClusterLauncher): a forked Kafka broker and Cassandra node, one
-# engine process, two gateway processes, HAProxy with deploy/haproxy/haproxy.cfg.
+# cluster tests (parley-cluster-it's ClusterLauncher): a forked Kafka broker and Cassandra node,
+# ENGINES engine processes (sharing the conversation shards), two gateway processes, HAProxy with
+# deploy/haproxy/haproxy.cfg.
 #
 #   bench/run-cluster.sh [OUT_DIR]        (default /tmp/parley-cluster-bench)
 #
 # Environment: DURATION (default 10s), WARMUP (default 3s), RATE (aggregate msgs/s, default 100),
-# FANOUT_GROUPS (10), MEMBERS (100), PUBLISHERS (10), GATEWAYS ("1 2").
+# FANOUT_GROUPS (10), MEMBERS (100), PUBLISHERS (10), GATEWAYS ("1 2"), ENGINES (1).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,6 +20,7 @@ FANOUT_GROUPS="${FANOUT_GROUPS:-10}"
 MEMBERS="${MEMBERS:-100}"
 PUBLISHERS="${PUBLISHERS:-10}"
 GATEWAYS="${GATEWAYS:-1 2}"
+ENGINES="${ENGINES:-1}"
 JAVA_HOME="${PARLEY_JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 export JAVA_HOME
 JAVA="$JAVA_HOME/bin/java"
@@ -39,7 +41,7 @@ ulimit -n "$(ulimit -Hn)"
 for g in $GATEWAYS; do
   LOG="$OUT/cluster-$g.log"
   "$JAVA" "${FLAGS[@]}" -Dparley.server.module="$ROOT/parley-server" -cp "$CP" \
-    io.parley.cluster.ClusterLauncher "$g" >"$LOG" 2>&1 &
+    io.parley.cluster.ClusterLauncher "$g" "$ENGINES" >"$LOG" 2>&1 &
   PID=$!
   trap 'kill $PID 2>/dev/null || true' EXIT
   for _ in $(seq 1 300); do
@@ -48,7 +50,7 @@ for g in $GATEWAYS; do
     sleep 1
   done
   read -r _ LB GW1 GW2 ENGINE ENGINE_PID < <(grep '^READY' "$LOG")
-  echo "+ $g gateway(s): balancer :$LB, gateways :$GW1 :$GW2, engine :$ENGINE" | tee -a "$OUT/commands.txt"
+  echo "+ $g gateway(s), $ENGINES engine(s): balancer :$LB, gateways :$GW1 :$GW2, first engine :$ENGINE" | tee -a "$OUT/commands.txt"
   echo "+ parley bench fanout --groups $FANOUT_GROUPS --members $MEMBERS --publishers $PUBLISHERS --rate $RATE --source-addresses 4" \
     | tee -a "$OUT/commands.txt"
   "$JAVA" "${FLAGS[@]}" -jar "$JAR" bench fanout --server "http://127.0.0.1:$LB" --admin-key "$ADMIN_KEY" \

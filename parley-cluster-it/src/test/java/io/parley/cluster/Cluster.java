@@ -171,22 +171,36 @@ final class Cluster implements AutoCloseable {
    * The engine that owns the shard of {@code conversationId} now (its {@code
    * parley_cluster_engine_shard_owned} meter), or null while no live engine reports it.
    */
-  ForkedServer ownerOf(String conversationId) throws IOException, InterruptedException {
+  ForkedServer ownerOf(String conversationId) throws InterruptedException {
     int shard = new ConversationShards(SHARDS).of(conversationId);
     for (ForkedServer e : engines) {
-      if (e.isAlive()
-          && metric(e, "parley_cluster_engine_shard_owned{shard=\"" + shard + "\"}") == 1) {
+      if (liveMetric(e, "parley_cluster_engine_shard_owned{shard=\"" + shard + "\"}") == 1) {
         return e;
       }
     }
     return null;
   }
 
-  /** Shards each live engine owns now, by {@code parley_cluster_engine_shards_owned}. */
-  List<Integer> shardsOwned() throws IOException, InterruptedException {
+  /** A meter of a node, or 0 when the node is dead or does not answer. */
+  private static double liveMetric(ForkedServer node, String name) throws InterruptedException {
+    if (!node.isAlive()) {
+      return 0;
+    }
+    try {
+      return metric(node, name);
+    } catch (IOException | IllegalStateException e) {
+      return 0;
+    }
+  }
+
+  /**
+   * Shards each engine owns now, by {@code parley_cluster_engine_shards_owned} (0 for an engine
+   * that is dead or does not answer).
+   */
+  List<Integer> shardsOwned() throws InterruptedException {
     List<Integer> owned = new ArrayList<>();
     for (ForkedServer e : engines) {
-      owned.add(e.isAlive() ? (int) metric(e, "parley_cluster_engine_shards_owned") : 0);
+      owned.add((int) liveMetric(e, "parley_cluster_engine_shards_owned"));
     }
     return owned;
   }

@@ -233,8 +233,8 @@ class ClusterIT {
    * like a long GC pause) with calls in flight, the other engine is given its shards, fences it and
    * takes over, and then the frozen engine wakes up in the middle of its calls. It must not write
    * anything of those shards (its journal commits fail), and the clients must see every
-   * acknowledged message exactly once. Afterwards the woken engine either rejoins the group and
-   * gets shards again, or, if it also held the notify lease and lost it, exits (to be restarted).
+   * acknowledged message exactly once. Afterwards the woken engine rejoins the group and gets its
+   * share of the shards again (had it held the notify lease, it only stops delivering).
    */
   @Test
   @Order(6)
@@ -263,10 +263,7 @@ class ClusterIT {
         .atMost(WAIT)
         .alias("the woken engine learns that it lost its shards")
         .until(() -> woken.output().contains("gave up shards"));
-    int index = cluster.engines().indexOf(woken);
-    if (!woken.isAlive()) {
-      cluster.restartEngine(index);
-    }
+    assertThat(woken.isAlive()).as("the woken engine keeps running").isTrue();
     awaitEvenShares();
     // Exactly one process delivers notifications.
     await().atMost(WAIT).untilAsserted(() -> assertThat(notifyLeaders()).isEqualTo(1));

@@ -4,9 +4,12 @@ import io.parley.server.bus.kafka.EngineJournal;
 import io.parley.server.bus.kafka.ShardAssignment;
 import io.parley.server.store.ConversationShards;
 import io.parley.server.store.cassandra.CassandraStore;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A cluster engine's ownership of conversation shards, as the engines' consumer group assigns
@@ -16,6 +19,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * engine announces. Thread-safe.
  */
 final class EngineShards implements ShardAssignment {
+  private static final Logger log = LoggerFactory.getLogger(EngineShards.class);
+
+  /** How long a takeover is retried before the engine gives up (within Kafka's poll interval). */
+  static final Duration TAKEOVER_DEADLINE = Duration.ofSeconds(120);
+
   private final ConversationShards shards;
   private final EngineJournal journal;
   private final CassandraStore store;
@@ -34,13 +42,43 @@ final class EngineShards implements ShardAssignment {
     this.store = store;
   }
 
+  /**
+   * Takes the shards over, retrying for up to {@link #TAKEOVER_DEADLINE} while Kafka or Cassandra
+   * fail (a loaded or briefly unreachable cluster must not make the engine give up: the group would
+   * hand the shards to another engine, which meets the same trouble); throws after that, which
+   * stops the engine.
+   */
   @Override
   public void assigned(Set<Integer> assigned) {
     if (journal != null) {
-      journal.acquire(assigned, store::replayJournal);
+      long deadline = System.nanoTime() + TAKEOVER_DEADLINE.toNanos();
+      long backoffMs = 200;
+      while (true) {
+        try {
+          journal.acquire(assigned, store::replayJournal);
+          break;
+        } catch (RuntimeException e) {
+          if (System.nanoTime() > deadline) {
+            throw e;
+          }
+          log.warn("taking over shards {} failed (retrying in {} ms): {}", assigned, backoffMs,
+              e.toString());
+          sleep(backoffMs);
+          backoffMs = Math.min(5_000, backoffMs * 2);
+        }
+      }
       assigned.forEach(store::invalidateShard);
     }
     owned.addAll(assigned);
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while taking shards over", e);
+    }
   }
 
   @Override

@@ -171,9 +171,10 @@ public final class ParleyServer implements AutoCloseable {
 
       // The bus: in one process, local. In a cluster, an engine routes what it publishes to the
       // gateways that declared interest (and to its own subscribers, e.g. notify); a gateway
-      // reads only its own deliveries topic; a notify-only node learns of new events from the
-      // durable marks it polls.
-      EventBus bus;
+      // reads only its own deliveries topic, also in a process that runs an engine too (the
+      // events of the other engines' shards reach it only that way); a notify-only node learns of
+      // new events from the durable marks it polls.
+      EventBus bus = null;
       InterestRegistry interests = LocalInterestRegistry.INSTANCE;
       KafkaRoutingBus routing = null;
       KafkaDeliveryBus deliveries = null;
@@ -182,18 +183,23 @@ public final class ParleyServer implements AutoCloseable {
         routing = KafkaRoutingBus.start(kafka, RoutingSettings.DEFAULTS);
         bus = routing;
         started.push(bus);
-      } else if (kafka != null && cluster.runs(ParleyConfig.Role.GATEWAY)) {
+      }
+      if (kafka != null && cluster.runs(ParleyConfig.Role.GATEWAY)) {
         deliveries = KafkaDeliveryBus.start(kafka);
-        bus = deliveries;
-        started.push(bus);
+        started.push(deliveries);
         interestRegistry = KafkaInterestRegistry.start(kafka, RoutingSettings.DEFAULTS, deliveries);
         started.push(interestRegistry);
         interests = interestRegistry;
         readiness.put("cluster_link", interestRegistry::isLinked);
-      } else {
+        if (bus == null) {
+          bus = deliveries;
+        }
+      }
+      if (bus == null) {
         bus = new LocalEventBus();
         started.push(bus);
       }
+      EventBus sessionsBus = deliveries != null ? deliveries : bus;
 
       ConversationShards conversationShards = new ConversationShards(cluster.commandPartitions());
       EngineShards ownership =
@@ -235,7 +241,8 @@ public final class ParleyServer implements AutoCloseable {
       AtomicReference<NotifyLeader> notifyLeader = new AtomicReference<>();
       if (deliverAsLeader) {
         notifyLeader.set(
-            NotifyLeader.start(kafka, notifications::startDelivering, () -> stopFenced(self)));
+            NotifyLeader.start(
+                kafka, notifications::startDelivering, notifications::stopDelivering));
       }
 
       CommandServer commands = null;
@@ -243,7 +250,7 @@ public final class ParleyServer implements AutoCloseable {
         // Closed before the engine: stops taking calls and answers the admitted ones first.
         commands =
             CommandServer.start(
-                kafka, LocalServices.of(engine, notifications), ownership, () -> stopFenced(self));
+                kafka, LocalServices.of(engine, notifications), ownership, () -> stopFailedEngine(self));
         started.push(commands);
         readiness.put("engine_commands", commands::isReady);
         ServerMetrics.bindEngineTransport(metrics, commands, routing, cluster.commandPartitions());
@@ -330,7 +337,7 @@ public final class ParleyServer implements AutoCloseable {
           GatewayModule.create(
               config,
               services,
-              bus,
+              sessionsBus,
               interests,
               metrics,
               endpoints,
@@ -359,14 +366,13 @@ public final class ParleyServer implements AutoCloseable {
   }
 
   /**
-   * This process lost the notify lease for good (another process took it), or the engine's command
-   * loop failed: it shuts down so that its supervisor restarts it (two notify processes must never
-   * deliver at once; an engine that takes no commands gives its shards to the others by leaving).
+   * The engine's command loop failed for good (a shard could not be taken over, or the poll loop
+   * broke): the process shuts down so that its supervisor restarts it (an engine that takes no
+   * commands gives its shards to the others by leaving the group).
    */
-  private static void stopFenced(AtomicReference<ParleyServer> self) {
+  private static void stopFailedEngine(AtomicReference<ParleyServer> self) {
     log.error(
-        "this process lost its notify lease (another process took it over) or its engine command"
-            + " loop failed: the process stops, to be restarted");
+        "this engine's command loop failed: the process stops, to be restarted");
     ParleyServer server = self.get();
     if (server != null) {
       Thread t = new Thread(server::close, "parley-fenced-engine-stop");

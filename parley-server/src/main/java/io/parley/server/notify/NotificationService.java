@@ -39,6 +39,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -90,7 +91,9 @@ public final class NotificationService
   private final AtomicLong lastUserEventSeq = new AtomicLong();
   private volatile List<WebhookRecord> webhookCache = List.of();
   private static final long WEBHOOK_RELOAD_MS = 10_000;
-  private AutoCloseable subscription;
+  private volatile AutoCloseable subscription;
+  private volatile ScheduledFuture<?> rescans;
+  private volatile ScheduledFuture<?> reloads;
 
   NotificationService(
       ParleyStore store,
@@ -127,12 +130,15 @@ public final class NotificationService
             })
         .join();
     subscription = bus.subscribe(this::onBusMessage);
+    rescanNeeded.set(true);
     executor.execute(this::rescanIfNeeded);
-    executor.scheduleWithFixedDelay(
-        this::rescanIfNeeded, pollIntervalMs, pollIntervalMs, TimeUnit.MILLISECONDS);
+    rescans =
+        executor.scheduleWithFixedDelay(
+            this::rescanIfNeeded, pollIntervalMs, pollIntervalMs, TimeUnit.MILLISECONDS);
     // In a cluster, webhooks may be registered through another node's admin API.
-    executor.scheduleWithFixedDelay(
-        this::reloadWebhooks, WEBHOOK_RELOAD_MS, WEBHOOK_RELOAD_MS, TimeUnit.MILLISECONDS);
+    reloads =
+        executor.scheduleWithFixedDelay(
+            this::reloadWebhooks, WEBHOOK_RELOAD_MS, WEBHOOK_RELOAD_MS, TimeUnit.MILLISECONDS);
     dispatcher.start(pollIntervalMs);
   }
 
@@ -148,6 +154,38 @@ public final class NotificationService
     start(true);
   }
 
+  /**
+   * Stops expanding and delivering (what a cluster process does when another took the notify
+   * lease): no new attempt starts; attempts in flight may still finish and record their outcome
+   * (receivers see the same delivery id if the new holder sends the job again). The service keeps
+   * serving the client and admin calls, and {@link #startDelivering} starts it again.
+   */
+  public void stopDelivering() {
+    if (!delivering.compareAndSet(true, false)) {
+      return;
+    }
+    scanEveryPoll = false;
+    closeSubscription();
+    for (ScheduledFuture<?> task : new ScheduledFuture<?>[] {rescans, reloads}) {
+      if (task != null) {
+        task.cancel(false);
+      }
+    }
+    dispatcher.stop();
+  }
+
+  private void closeSubscription() {
+    AutoCloseable s = subscription;
+    subscription = null;
+    if (s != null) {
+      try {
+        s.close();
+      } catch (Exception ignored) {
+        // the local bus's handle cannot fail
+      }
+    }
+  }
+
   private void reloadWebhooks() {
     try {
       webhookCache = store.webhooks("", MAX_WEBHOOKS);
@@ -158,13 +196,7 @@ public final class NotificationService
 
   @Override
   public void close() {
-    if (subscription != null) {
-      try {
-        subscription.close();
-      } catch (Exception ignored) {
-        // the local bus's handle cannot fail
-      }
-    }
+    closeSubscription();
     dispatcher.stop();
     executor.shutdown();
     try {

@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -48,6 +49,7 @@ final class OutboxDispatcher {
   private final Map<String, Counter> counters = new ConcurrentHashMap<>();
   private final MeterRegistry metrics;
   private volatile boolean stopped;
+  private volatile ScheduledFuture<?> polling;
 
   OutboxDispatcher(
       ParleyStore store,
@@ -66,14 +68,20 @@ final class OutboxDispatcher {
     this.metrics = metrics;
   }
 
-  /** Starts polling every {@code intervalMs}. */
+  /** Starts (or, after {@link #stop}, restarts) polling every {@code intervalMs}. */
   void start(long intervalMs) {
-    executor.scheduleWithFixedDelay(this::pollSafely, 0, intervalMs, TimeUnit.MILLISECONDS);
+    stopped = false;
+    polling =
+        executor.scheduleWithFixedDelay(this::pollSafely, 0, intervalMs, TimeUnit.MILLISECONDS);
   }
 
   /** Stops attempting new jobs; attempts in flight are abandoned and repeat after a restart. */
   void stop() {
     stopped = true;
+    ScheduledFuture<?> p = polling;
+    if (p != null) {
+      p.cancel(false);
+    }
   }
 
   /** Asks for a poll soon (new jobs were written). Any thread. */

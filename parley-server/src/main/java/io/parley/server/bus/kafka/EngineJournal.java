@@ -1,6 +1,7 @@
 package io.parley.server.bus.kafka;
 
 import io.micrometer.core.instrument.Timer;
+import io.parley.server.core.DaemonThreads;
 import io.parley.server.store.StoreUnavailableException;
 import io.parley.server.store.WriteJournal;
 import java.time.Duration;
@@ -13,6 +14,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -124,9 +129,7 @@ public final class EngineJournal implements WriteJournal, AutoCloseable {
   public void acquire(Collection<Integer> shards, Replay replay) {
     Map<Integer, KafkaProducer<String, byte[]>> producers = new HashMap<>();
     try {
-      for (int shard : shards) {
-        producers.put(shard, fencingProducer(shard));
-      }
+      fenceAll(shards, producers);
       Map<Integer, List<byte[]>> tails = tails(producers.keySet());
       for (int shard : new TreeSet<>(producers.keySet())) {
         replay.apply(shard, tails.getOrDefault(shard, List.of()));
@@ -174,6 +177,46 @@ public final class EngineJournal implements WriteJournal, AutoCloseable {
   @Override
   public void close() {
     release(List.copyOf(fences.keySet()));
+  }
+
+  /**
+   * Takes the fences of all the shards, in parallel (each {@code initTransactions} is a round trip
+   * to the transaction coordinator, which also settles the previous owner's open transaction), and
+   * puts the producers of those that succeeded into {@code producers}.
+   *
+   * @throws IllegalStateException when any shard's fence could not be taken
+   */
+  private void fenceAll(
+      Collection<Integer> shards, Map<Integer, KafkaProducer<String, byte[]>> producers) {
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            Math.max(1, Math.min(8, shards.size())), DaemonThreads.named("parley-shard-fence"));
+    try {
+      Map<Integer, Future<KafkaProducer<String, byte[]>>> pending = new HashMap<>();
+      for (int shard : shards) {
+        pending.put(shard, pool.submit(() -> fencingProducer(shard)));
+      }
+      IllegalStateException failure = null;
+      for (Map.Entry<Integer, Future<KafkaProducer<String, byte[]>>> e : pending.entrySet()) {
+        try {
+          producers.put(e.getKey(), e.getValue().get());
+        } catch (ExecutionException ex) {
+          failure =
+              ex.getCause() instanceof IllegalStateException ise
+                  ? ise
+                  : new IllegalStateException(
+                      "cannot take the fence of shard " + e.getKey(), ex.getCause());
+        } catch (InterruptedException ex) {
+          Thread.currentThread().interrupt();
+          failure = new IllegalStateException("interrupted while taking shard fences", ex);
+        }
+      }
+      if (failure != null) {
+        throw failure;
+      }
+    } finally {
+      pool.shutdown();
+    }
   }
 
   private KafkaProducer<String, byte[]> fencingProducer(int shard) {

@@ -87,6 +87,12 @@ public final class RoleLease implements AutoCloseable {
   private final Thread heartbeat;
   /** Set once, when the heartbeat notices the fencing. */
   private final AtomicBoolean leaseLost = new AtomicBoolean();
+  /**
+   * Set when {@link #acquire} hands the lease to its caller. A lease lost before (during the
+   * takeover delay: another standby that saw the same silence took it a moment later) was never
+   * used, so losing it calls no {@code onLost}: the caller just stands by again.
+   */
+  private final AtomicBoolean handedOut = new AtomicBoolean();
   private volatile boolean closed;
   private final CountDownLatch stop = new CountDownLatch(1);
   private boolean commitPending;
@@ -161,10 +167,14 @@ public final class RoleLease implements AutoCloseable {
       lease.close();
       return Optional.empty();
     }
-    if (!lease.isHeld()) {
-      throw new IllegalStateException("another process took the " + what + " while this one started");
+    synchronized (lease.leaseLost) {
+      if (lease.isHeld()) {
+        lease.handedOut.set(true);
+        return Optional.of(lease);
+      }
     }
-    return Optional.of(lease);
+    lease.close();
+    throw new IllegalStateException("another process took the " + what + " while this one started");
   }
 
   /**
@@ -341,13 +351,20 @@ public final class RoleLease implements AutoCloseable {
   }
 
   private void lost(Exception e) {
-    if (!leaseLost.compareAndSet(false, true)) {
+    synchronized (leaseLost) {
+      if (!leaseLost.compareAndSet(false, true)) {
+        return;
+      }
+    }
+    producer.close(Duration.ZERO);
+    if (!handedOut.get()) {
+      log.warn("{} lease {} taken by another process during the takeover delay ({}): standing by"
+          + " again", role.configName(), topic, e.getClass().getSimpleName());
       return;
     }
     log.error(
         "{} lease {} lost: another process took over ({}); this process stops its {} work",
         role.configName(), topic, e.getClass().getSimpleName(), role.configName());
-    producer.close(Duration.ZERO);
     try {
       onLost.run();
     } catch (RuntimeException cb) {
