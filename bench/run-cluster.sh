@@ -49,7 +49,7 @@ for g in $GATEWAYS; do
     kill -0 $PID 2>/dev/null || { tail -50 "$LOG"; exit 1; }
     sleep 1
   done
-  read -r _ LB GW1 GW2 ENGINE ENGINE_PID < <(grep '^READY' "$LOG")
+  read -r _ LB GW1 GW2 ENGINE ENGINE_PID MORE_ENGINES < <(grep '^READY' "$LOG")
   echo "+ $g gateway(s), $ENGINES engine(s): balancer :$LB, gateways :$GW1 :$GW2, first engine :$ENGINE" | tee -a "$OUT/commands.txt"
   echo "+ parley bench fanout --groups $FANOUT_GROUPS --members $MEMBERS --publishers $PUBLISHERS --rate $RATE --source-addresses 4" \
     | tee -a "$OUT/commands.txt"
@@ -57,8 +57,13 @@ for g in $GATEWAYS; do
     --groups "$FANOUT_GROUPS" --members "$MEMBERS" --publishers "$PUBLISHERS" --rate "$RATE" --source-addresses 4 \
     --warmup "$WARMUP" --duration "$DURATION" --jsonl "$OUT/results-$g.jsonl" | tee -a "$OUT/tables.txt" || true
   # Where the engine spent its time: store commits (Cassandra logged batches) and queueing.
-  curl -s "http://127.0.0.1:$ENGINE/metrics" | grep -E '^parley_(store_(commit_seconds|commits_total|writes_total|queued)|cluster_engine_journal_commit_seconds)' \
-    >"$OUT/engine-metrics-$g.txt" || true
+  # Every engine's, one block per engine (ports are the odd fields of MORE_ENGINES).
+  : >"$OUT/engine-metrics-$g.txt"
+  for port in $ENGINE $(echo "${MORE_ENGINES:-}" | awk '{for (i = 1; i <= NF; i += 2) print $i}'); do
+    echo "# engine :$port" >>"$OUT/engine-metrics-$g.txt"
+    curl -s "http://127.0.0.1:$port/metrics" | grep -E '^parley_(store_(commit_seconds|commits_total|writes_total|queued)|cluster_engine_(journal_commit_seconds|shards_owned))' \
+      >>"$OUT/engine-metrics-$g.txt" || true
+  done
   for p in $(pgrep -f "parley-server-.*-all.jar server") $(pgrep -f kafka.Kafka) $(pgrep -f CassandraDaemon); do
     echo "$p $(ps -o comm=,args= -p "$p" | cut -c1-60) cpu_s=$(awk '{print ($14+$15)/100}' /proc/$p/stat)"
   done >"$OUT/cpu-$g.txt" 2>/dev/null || true

@@ -1,6 +1,7 @@
 package io.parley.cluster;
 
 import io.parley.server.testing.CassandraTestCluster;
+import io.parley.server.testing.ForkedServer;
 import io.parley.server.testing.KafkaTestBroker;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,7 +11,7 @@ import java.util.concurrent.CountDownLatch;
  * Runs the cluster of the cluster tests by hand, for benchmarks ({@code bench/run-cluster.sh}):
  * a forked Kafka broker and Cassandra node, engines, two gateway processes and HAProxy, until
  * the process gets SIGTERM. Prints {@code READY <load balancer port> <gateway 1 port> <gateway 2
- * port> <engine port> <engine pid>} (of the first engine) once everything serves. First argument:
+ * port> <engine port> <engine pid>...} (a port and pid per engine) once everything serves. First argument:
  * {@code 1} puts only gateway 1 behind HAProxy (both server lines point to it), {@code 2} (default)
  * both gateways; second argument: the number of engine processes (default 1).
  */
@@ -34,13 +35,15 @@ public final class ClusterLauncher {
                   cassandra.close();
                   stop.countDown();
                 }));
-    System.out.printf(
-        "READY %d %d %d %d %d%n",
-        cluster.loadBalancer().port(),
-        cluster.gateway(0).port(),
-        cluster.gateway(1).port(),
-        cluster.engine().port(),
-        cluster.engine().pid());
+    StringBuilder ready =
+        new StringBuilder("READY ")
+            .append(cluster.loadBalancer().port()).append(' ')
+            .append(cluster.gateway(0).port()).append(' ')
+            .append(cluster.gateway(1).port());
+    for (ForkedServer e : cluster.engines()) {
+      ready.append(' ').append(e.port()).append(' ').append(e.pid());
+    }
+    System.out.println(ready);
     System.out.flush();
     stop.await();
   }
