@@ -117,7 +117,7 @@ final class Cluster implements AutoCloseable {
   }
 
   /**
-   * Starts a process with only the notify role: it stands by for the notify lease while the engine
+   * Starts a process with only the notify role: it stands by for the notify lease while an engine
    * process (roles {@code engine,notify}) delivers the outbox.
    */
   ForkedServer startNotifyNode() throws IOException, InterruptedException {

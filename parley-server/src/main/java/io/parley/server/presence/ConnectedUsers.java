@@ -5,10 +5,10 @@ import java.util.function.BiConsumer;
 /**
  * Where the presence service learns whether a user has a session anywhere, when sessions live in
  * other processes (a cluster's gateways). Counting connects and disconnects in the engine's memory
- * cannot survive the engine: a standby that takes over has counted nothing, and a gateway that
- * crashes never reports its disconnects. The gateways' routing declarations can: each gateway
- * declares its users while they have sessions there, the declarations outlive any one engine, and
- * a gateway that falls silent is evicted with them.
+ * cannot survive a change of engine: an engine that takes a shard over has counted nothing, and a
+ * gateway that crashes never reports its disconnects. The gateways' routing declarations can: each
+ * gateway declares its users while they have sessions there, the declarations outlive any one
+ * engine, and a gateway that falls silent is evicted with them.
  */
 public interface ConnectedUsers {
   /** True while at least one gateway holds a session of the user. */

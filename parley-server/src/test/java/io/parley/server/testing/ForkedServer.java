@@ -93,7 +93,8 @@ public final class ForkedServer implements AutoCloseable {
 
   /**
    * Same as {@link #start(Path, Map, List)}, but waits only until the server is alive ({@code
-   * /healthz}), not ready: for a standby engine, which is not ready until it holds the lease.
+   * /healthz}), not ready: for a process whose readiness the caller checks itself (a notify-only
+   * process that stands by for the notify lease).
    */
   public static ForkedServer startLive(Path dataDir, Map<String, String> env, List<String> args)
       throws IOException, InterruptedException {
@@ -138,7 +139,7 @@ public final class ForkedServer implements AutoCloseable {
     return server;
   }
 
-  /** Waits until {@code /readyz} answers 200 (e.g. a standby engine took over). */
+  /** Waits until {@code /readyz} answers 200. */
   public void awaitReady(Duration timeout) throws IOException, InterruptedException {
     await("/readyz", timeout);
   }

@@ -279,9 +279,8 @@ public final class KafkaRoutingBus implements EventBus, ConnectedUsers {
   }
 
   /**
-   * From now on tells the {@link ConnectedUsers} listener of every change: called when this engine
-   * becomes the active one, so that a standby, whose table is just as current, publishes no
-   * presence notices of its own.
+   * From now on tells the {@link ConnectedUsers} listener of every change (called once the engine
+   * is wired; every engine follows every user, and presence announces only its own shards' users).
    */
   public void startReportingConnectivity() {
     reportingConnectivity = true;

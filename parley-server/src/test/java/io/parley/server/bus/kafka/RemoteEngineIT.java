@@ -63,7 +63,7 @@ import org.apache.kafka.common.KafkaException;
 /**
  * A gateway's {@link RemoteEngine} against a real {@link EngineModule} on RocksDB behind a {@link
  * CommandServer}, through a real (forked) Kafka broker: the same answers as local calls, typed
- * errors, timeouts, shutdown and the single-engine lease.
+ * errors, timeouts, shutdown, and two engines sharing the partitions.
  */
 @ExtendWith(KafkaExtension.class)
 class RemoteEngineIT {
