@@ -100,7 +100,7 @@ final class ServerMetrics {
         .register(registry);
   }
 
-  /** How long each engine-journal commit (one Kafka transaction per store batch) takes. */
+  /** How long each shard-journal commit (one Kafka transaction per store batch of a shard) takes. */
   static Timer journalCommits(MeterRegistry registry) {
     return Timer.builder("parley_cluster_engine_journal_commit_seconds")
         .description("Kafka transactions that record a shard's store batch in the shard journal")
