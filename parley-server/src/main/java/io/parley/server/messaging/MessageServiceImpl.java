@@ -74,6 +74,8 @@ public final class MessageServiceImpl implements MessageService {
   static final int MAX_MENTIONS = 50;
   static final int MAX_REACTION_BYTES = 64;
   private static final String MESSAGE_NOT_FOUND = "message not found";
+  /** The fingerprint of a remembered edit, delete or reaction: no send's content matches it. */
+  private static final byte[] NOT_A_SEND = new byte[0];
 
   private final EngineContext ctx;
   private final BeforeSendHook hook;
@@ -209,7 +211,16 @@ public final class MessageServiceImpl implements MessageService {
               e.getSeq(),
               s.head().messageCount()));
     }
-    SendResult result = resultOf(e, e.getMessagePosted().getMessageId(), false);
+    return answerWhenCommitted(
+        lane, ch, resultOf(e, e.getMessagePosted().getMessageId(), false), promise);
+  }
+
+  /**
+   * Commits and publishes the change, then completes {@code promise} (which a resend with the same
+   * key may already wait on) with {@code result}, or with the failure.
+   */
+  private CompletableFuture<SendResult> answerWhenCommitted(
+      LaneContext lane, StateChange ch, SendResult result, CompletableFuture<SendResult> promise) {
     ctx.commitAndPublish(lane, ch)
         .whenComplete(
             (v, err) -> {
@@ -237,7 +248,10 @@ public final class MessageServiceImpl implements MessageService {
       throw new ParleyException(
           ErrorCode.UNAVAILABLE, "conversation " + s.conversationId() + " moved, retry", 100);
     }
-    if (original == null || !original.event().hasMessagePosted()) {
+    if (original != null && !original.event().hasMessagePosted()) {
+      throw conflict(); // the key was used for an edit, delete or reaction
+    }
+    if (original == null) {
       throw new IllegalStateException(
           "idempotency key of " + s.conversationId() + " points at missing message " + seq);
     }
@@ -292,6 +306,7 @@ public final class MessageServiceImpl implements MessageService {
               caller,
               request.getConversationId(),
               request.getTargetSeq(),
+              request.getClientMsgId(),
               (me, target) -> {
                 if (caller.isChecked()
                     && !target.event().getActorUserId().equals(caller.userId())) {
@@ -314,6 +329,7 @@ public final class MessageServiceImpl implements MessageService {
                 caller,
                 request.getConversationId(),
                 request.getTargetSeq(),
+                request.getClientMsgId(),
                 (me, target) -> {
                   boolean own = target.event().getActorUserId().equals(caller.userId());
                   if (caller.isChecked() && !own && !Access.isManager(me.role())) {
@@ -335,6 +351,7 @@ public final class MessageServiceImpl implements MessageService {
               caller,
               request.getConversationId(),
               request.getTargetSeq(),
+              request.getClientMsgId(),
               (me, target) ->
                   actor(caller)
                       .setReactionAdded(
@@ -354,6 +371,7 @@ public final class MessageServiceImpl implements MessageService {
               caller,
               request.getConversationId(),
               request.getTargetSeq(),
+              request.getClientMsgId(),
               (me, target) ->
                   actor(caller)
                       .setReactionRemoved(
@@ -366,16 +384,22 @@ public final class MessageServiceImpl implements MessageService {
   /**
    * Sequences an event about an existing, not deleted message: checks visibility, finds the
    * target, lets {@code build} check permissions and build the event, tombstones the target for a
-   * delete, commits, publishes and answers with the new seq and the target's message id.
+   * delete, commits, publishes and answers with the new seq and the target's message id. With an
+   * idempotency key ({@code opId}, the request's {@code client_msg_id}) the key is recorded with
+   * the event, and a repeat answers the first result instead of appending again.
    */
   private CompletableFuture<SendResult> onTarget(
       Caller caller,
       String conversationId,
       long targetSeq,
+      String opId,
       BiFunction<MemberRecord, StoredEvent, Event.Builder> build) {
     String id = Validation.requireId("conversation_id", conversationId);
     if (targetSeq <= 0) {
       throw ParleyException.badRequest("target_seq is required");
+    }
+    if (!opId.isEmpty()) {
+      Validation.requireId("client_msg_id", opId);
     }
     return ctx.sequencer()
         .submit(
@@ -383,6 +407,18 @@ public final class MessageServiceImpl implements MessageService {
             lane -> {
               ConversationState s = lane.state(id);
               MemberRecord me = Access.requireVisible(s, caller);
+              String user = Objects.toString(caller.userId(), "");
+              if (!opId.isEmpty()) {
+                ConversationState.RecentSend recent = s.recentSend(user, opId);
+                if (recent != null) {
+                  return recent.result().thenApply(MessageServiceImpl::asDuplicate);
+                }
+                OptionalLong prior = ctx.store().idempotentSeq(id, user, opId);
+                if (prior.isPresent()) {
+                  return CompletableFuture.completedFuture(
+                      repeatedOperation(s, prior.getAsLong()));
+                }
+              }
               StoredEvent target = s.event(targetSeq);
               if (target == null
                   || !target.event().hasMessagePosted()
@@ -397,8 +433,49 @@ public final class MessageServiceImpl implements MessageService {
               Event e = ch.append(event);
               SendResult result =
                   resultOf(e, target.event().getMessagePosted().getMessageId(), false);
-              return ctx.commitAndPublish(lane, ch).thenApply(v -> result);
+              CompletableFuture<SendResult> promise = new CompletableFuture<>();
+              if (!opId.isEmpty()) {
+                ch.putSend(
+                    new IdempotencyEntry(id, user, opId, e.getSeq()),
+                    new ConversationState.RecentSend(NOT_A_SEND, promise));
+              }
+              return answerWhenCommitted(lane, ch, result, promise);
             });
+  }
+
+  /** The first result of an operation repeated with the same idempotency key. */
+  private static SendResult repeatedOperation(ConversationState s, long seq) {
+    StoredEvent first = s.event(seq);
+    if (first == null && seq > s.head().lastSeq()) {
+      s.poison(); // another engine sequenced the conversation since this state was loaded
+      throw new ParleyException(
+          ErrorCode.UNAVAILABLE, "conversation " + s.conversationId() + " moved, retry", 100);
+    }
+    long target = targetOf(first == null ? null : first.event());
+    if (target <= 0) {
+      throw new ParleyException(
+          ErrorCode.CONFLICT, "client_msg_id was already used for another kind of request");
+    }
+    StoredEvent message = s.event(target);
+    String messageId =
+        message != null && message.event().hasMessagePosted()
+            ? message.event().getMessagePosted().getMessageId()
+            : "";
+    return resultOf(first.event(), messageId, true);
+  }
+
+  /** The message an edit, delete or reaction event is about, or 0 for any other event. */
+  private static long targetOf(Event e) {
+    if (e == null) {
+      return 0;
+    }
+    return switch (e.getKindCase()) {
+      case MESSAGE_EDITED -> e.getMessageEdited().getTargetSeq();
+      case MESSAGE_DELETED -> e.getMessageDeleted().getTargetSeq();
+      case REACTION_ADDED -> e.getReactionAdded().getTargetSeq();
+      case REACTION_REMOVED -> e.getReactionRemoved().getTargetSeq();
+      default -> 0;
+    };
   }
 
   @Override

@@ -173,6 +173,39 @@ class MessageServiceImplTest {
   }
 
   @Test
+  void editsDeletesAndReactionsRepeatedWithTheirKeyAppendNothingTwice() {
+    long bobs = fx.send("bob", group, "b", "bob's").getSeq();
+    EditMessage edit = EditMessage.newBuilder().setConversationId(group).setTargetSeq(bobs).setContentType("text/plain")
+        .setBody(ByteString.copyFromUtf8("bob's, edited")).setClientMsgId("op-edit-1").build();
+    SendResult first = await(messages.edit(user("bob"), edit));
+    SendResult again = await(messages.edit(user("bob"), edit));
+    assertThat(first.getDuplicate()).isFalse();
+    assertThat(again.getDuplicate()).isTrue();
+    assertThat(again.getSeq()).isEqualTo(first.getSeq());
+    assertThat(again.getMessageId()).isEqualTo(first.getMessageId());
+
+    AddReaction like = AddReaction.newBuilder().setConversationId(group).setTargetSeq(bobs).setReaction("+1")
+        .setClientMsgId("op-like-1").build();
+    long liked = await(messages.addReaction(user("alice"), like)).getSeq();
+    assertThat(await(messages.addReaction(user("alice"), like)).getSeq()).isEqualTo(liked);
+
+    DeleteMessage del = DeleteMessage.newBuilder().setConversationId(group).setTargetSeq(bobs).setClientMsgId("op-del-1").build();
+    long deleted = await(messages.delete(user("bob"), del)).getSeq();
+    // Run again (a re-executed command): the first result, not NOT_FOUND for the deleted target.
+    SendResult deletedAgain = await(messages.delete(user("bob"), del));
+    assertThat(deletedAgain.getSeq()).isEqualTo(deleted);
+    assertThat(deletedAgain.getDuplicate()).isTrue();
+
+    long last = fx.log(group).size();
+    assertThat(fx.log(group)).filteredOn(e -> e.hasMessageEdited()).hasSize(1);
+    assertThat(fx.log(group)).filteredOn(e -> e.hasReactionAdded()).hasSize(1);
+    assertThat(fx.log(group)).filteredOn(e -> e.hasMessageDeleted()).hasSize(1);
+    // A key used for an edit cannot be reused for a send, nor for another user's own key space.
+    assertThat(code(messages.send(user("bob"), message(group, "op-edit-1", "other")))).isEqualTo(ErrorCode.CONFLICT);
+    assertThat(fx.log(group)).hasSize((int) last);
+  }
+
+  @Test
   void editsOnlyBySenderDeletesBySenderOrManager() {
     long bobs = fx.send("bob", group, "b", "bob's").getSeq();
     EditMessage edit = EditMessage.newBuilder().setConversationId(group).setTargetSeq(bobs).setContentType("text/plain")

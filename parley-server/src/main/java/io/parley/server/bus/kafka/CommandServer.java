@@ -47,9 +47,10 @@ import org.slf4j.LoggerFactory;
  * committed per partition only up to the lowest call not yet answered, so a crash re-executes the
  * calls after that point (<b>at-least-once</b>). Re-execution is harmless for reads ({@code
  * history}, {@code sync}, {@code receipts}, lists, {@code getProfile}, presence reads) and is
- * deduplicated for {@code send} (by {@code client_msg_id}). The others may run twice after an
- * engine crash, with these effects: {@code edit}, {@code delete}, {@code addReaction}, {@code
- * removeReaction}, {@code updateConversation}, {@code setMemberRole}, {@code addMembers}, {@code
+ * deduplicated for {@code send}, {@code edit}, {@code delete}, {@code addReaction} and {@code
+ * removeReaction} (by {@code client_msg_id}, which the gateway sets for the last four when the
+ * client did not). The others may run twice after an engine crash or a shard move, with these
+ * effects: {@code updateConversation}, {@code setMemberRole}, {@code addMembers}, {@code
  * removeMember}, {@code leave}, {@code joinChannel} can append a second event (or fail the second
  * time with a typed error the gateway no longer waits for); {@code createGroup}, {@code
  * createChannel} (the gateway chose the new id before sending) and {@code openDirect} return the

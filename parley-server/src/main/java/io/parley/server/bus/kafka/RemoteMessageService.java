@@ -11,6 +11,7 @@ import io.parley.protocol.v1.SendResult;
 import io.parley.server.core.Caller;
 import io.parley.server.messaging.MessageService;
 import java.util.Objects;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
 /** {@link MessageService} run on an engine through an {@link RpcChannel}. Thread-safe. */
@@ -28,22 +29,52 @@ public final class RemoteMessageService implements MessageService {
 
   @Override
   public CompletableFuture<SendResult> edit(Caller caller, EditMessage request) {
-    return rpc.call(RpcMethods.EDIT, caller, request);
+    return rpc.call(
+        RpcMethods.EDIT,
+        caller,
+        request.getClientMsgId().isEmpty()
+            ? request.toBuilder().setClientMsgId(operationId()).build()
+            : request);
   }
 
   @Override
   public CompletableFuture<SendResult> delete(Caller caller, DeleteMessage request) {
-    return rpc.call(RpcMethods.DELETE, caller, request);
+    return rpc.call(
+        RpcMethods.DELETE,
+        caller,
+        request.getClientMsgId().isEmpty()
+            ? request.toBuilder().setClientMsgId(operationId()).build()
+            : request);
   }
 
   @Override
   public CompletableFuture<SendResult> addReaction(Caller caller, AddReaction request) {
-    return rpc.call(RpcMethods.ADD_REACTION, caller, request);
+    return rpc.call(
+        RpcMethods.ADD_REACTION,
+        caller,
+        request.getClientMsgId().isEmpty()
+            ? request.toBuilder().setClientMsgId(operationId()).build()
+            : request);
   }
 
   @Override
   public CompletableFuture<SendResult> removeReaction(Caller caller, RemoveReaction request) {
-    return rpc.call(RpcMethods.REMOVE_REACTION, caller, request);
+    return rpc.call(
+        RpcMethods.REMOVE_REACTION,
+        caller,
+        request.getClientMsgId().isEmpty()
+            ? request.toBuilder().setClientMsgId(operationId()).build()
+            : request);
+  }
+
+  /**
+   * An idempotency key for an operation whose client chose none: the engine that runs the call
+   * records it with the event, so the same Kafka record run again (after a crash or a shard move,
+   * the calls after the committed offset run once more) answers the first result instead of
+   * appending a second event.
+   */
+  private static String operationId() {
+    return "op-" + UUID.randomUUID();
   }
 
   @Override
