@@ -90,6 +90,11 @@ final class EngineShards implements ShardAssignment {
     }
   }
 
+  /** The conversation shards this engine sequences now. */
+  Set<Integer> ownedShards() {
+    return Set.copyOf(owned);
+  }
+
   /** True when this engine owns the shard of {@code key} (a user or conversation id). */
   boolean owns(String key) {
     return owned.contains(shards.of(key));

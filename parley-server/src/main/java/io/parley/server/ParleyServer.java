@@ -149,6 +149,7 @@ public final class ParleyServer implements AutoCloseable {
       if (journal != null) {
         journal.ensureTopic();
       }
+      ConversationShards conversationShards = new ConversationShards(cluster.commandPartitions());
       CassandraStore journaledStore = null;
       if (engineRole || notifyRole) {
         ParleyStore engineStore;
@@ -156,7 +157,7 @@ public final class ParleyServer implements AutoCloseable {
           journaledStore =
               CassandraStore.openJournaled(
                   config.cassandra(),
-                  new ConversationShards(cluster.commandPartitions()),
+                  conversationShards,
                   config.storage().maxBatchWrites(),
                   journal);
           engineStore = journaledStore;
@@ -201,7 +202,6 @@ public final class ParleyServer implements AutoCloseable {
       }
       EventBus sessionsBus = deliveries != null ? deliveries : bus;
 
-      ConversationShards conversationShards = new ConversationShards(cluster.commandPartitions());
       EngineShards ownership =
           kafka != null && engineRole
               ? new EngineShards(conversationShards, journal, journaledStore)
@@ -253,7 +253,8 @@ public final class ParleyServer implements AutoCloseable {
                 kafka, LocalServices.of(engine, notifications), ownership, () -> stopFailedEngine(self));
         started.push(commands);
         readiness.put("engine_commands", commands::isReady);
-        ServerMetrics.bindEngineTransport(metrics, commands, routing, cluster.commandPartitions());
+        ServerMetrics.bindEngineTransport(
+            metrics, commands, routing, ownership, cluster.commandPartitions());
       }
       if (deliverAsLeader) {
         // Closed early (pushed late): gives the notify lease up before the engine stops.

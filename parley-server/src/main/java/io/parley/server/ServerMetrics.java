@@ -78,18 +78,22 @@ final class ServerMetrics {
 
   /** The engine side of the cluster transport: calls being served, the lease, routed records. */
   static void bindEngineTransport(
-      MeterRegistry registry, CommandServer commands, KafkaRoutingBus routing, int shards) {
+      MeterRegistry registry,
+      CommandServer commands,
+      KafkaRoutingBus routing,
+      EngineShards ownership,
+      int shards) {
     Gauge.builder("parley_cluster_engine_calls_in_flight", commands, CommandServer::inFlight)
         .description("Gateway calls this engine has taken from Kafka and not answered yet")
         .register(registry);
-    Gauge.builder("parley_cluster_engine_shards_owned", commands, c -> c.ownedShards().size())
+    Gauge.builder("parley_cluster_engine_shards_owned", ownership, o -> o.ownedShards().size())
         .description("Conversation shards (command partitions) this engine sequences now")
         .register(registry);
     for (int shard = 0; shard < shards; shard++) {
       int s = shard;
       Gauge.builder(
-              "parley_cluster_engine_shard_owned", commands,
-              c -> c.ownedShards().contains(s) ? 1 : 0)
+              "parley_cluster_engine_shard_owned", ownership,
+              o -> o.ownedShards().contains(s) ? 1 : 0)
           .tag("shard", String.valueOf(shard))
           .description("1 while this engine sequences the shard (which engine owns which shard)")
           .register(registry);

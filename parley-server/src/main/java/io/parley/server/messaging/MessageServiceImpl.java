@@ -242,11 +242,7 @@ public final class MessageServiceImpl implements MessageService {
       ConversationState s, long seq, byte[] fingerprint, boolean mayBeRewritten) {
     StoredEvent original = s.event(seq);
     if (original == null && seq > s.head().lastSeq()) {
-      // The stored key is newer than this state: another engine sequenced the conversation since
-      // it was loaded (this one was paused while its shard moved). Never answer from it again.
-      s.poison();
-      throw new ParleyException(
-          ErrorCode.UNAVAILABLE, "conversation " + s.conversationId() + " moved, retry", 100);
+      throw movedSince(s);
     }
     if (original != null && !original.event().hasMessagePosted()) {
       throw conflict(); // the key was used for an edit, delete or reaction
@@ -443,13 +439,22 @@ public final class MessageServiceImpl implements MessageService {
             });
   }
 
+  /**
+   * A stored idempotency key is newer than this state: another engine sequenced the conversation
+   * since it was loaded (this one was paused while its shard moved). The state is dropped, never
+   * answered from again, and the caller retries.
+   */
+  private static ParleyException movedSince(ConversationState s) {
+    s.poison();
+    return new ParleyException(
+        ErrorCode.UNAVAILABLE, "conversation " + s.conversationId() + " moved, retry", 100);
+  }
+
   /** The first result of an operation repeated with the same idempotency key. */
   private static SendResult repeatedOperation(ConversationState s, long seq) {
     StoredEvent first = s.event(seq);
     if (first == null && seq > s.head().lastSeq()) {
-      s.poison(); // another engine sequenced the conversation since this state was loaded
-      throw new ParleyException(
-          ErrorCode.UNAVAILABLE, "conversation " + s.conversationId() + " moved, retry", 100);
+      throw movedSince(s);
     }
     long target = targetOf(first == null ? null : first.event());
     if (target <= 0) {

@@ -85,7 +85,6 @@ public final class CommandServer implements AutoCloseable {
   private final LocalServices services;
   private final ShardAssignment assignment;
   private final Runnable onFailed;
-  private final Set<Integer> owned = ConcurrentHashMap.newKeySet();
   private final Clock clock;
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final KafkaProducer<byte[], byte[]> producer;
@@ -198,11 +197,6 @@ public final class CommandServer implements AutoCloseable {
   /** True while the poll loop runs (readiness); the engine may own no shard at the moment. */
   public boolean isReady() {
     return running && polling;
-  }
-
-  /** The conversation shards this engine sequences now. */
-  public Set<Integer> ownedShards() {
-    return Set.copyOf(owned);
   }
 
   /** Calls started and not yet answered. */
@@ -426,8 +420,7 @@ public final class CommandServer implements AutoCloseable {
       }
       Set<Integer> shards = shards(partitions);
       assignment.assigned(shards); // throws out of poll: the loop fails and the process exits
-      owned.addAll(shards);
-      log.info("engine took over shards {}; it owns {}", shards, new TreeSet<>(owned));
+      log.info("engine took over shards {}", shards);
     }
 
     @Override
@@ -439,9 +432,8 @@ public final class CommandServer implements AutoCloseable {
 
     private void giveUp(Collection<TopicPartition> partitions) {
       Set<Integer> shards = shards(partitions);
-      owned.removeAll(shards);
       assignment.revoked(shards);
-      log.info("engine gave up shards {}; it owns {}", shards, new TreeSet<>(owned));
+      log.info("engine gave up shards {}", shards);
     }
 
     /** Waits (bounded) until the started calls of the partitions have answered. */

@@ -291,15 +291,13 @@ public final class EngineJournal implements WriteJournal, AutoCloseable {
   }
 
   private static boolean fencing(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof ProducerFencedException
-          || t instanceof InvalidProducerEpochException
-          || t instanceof AuthorizationException) {
-        return true;
-      }
-    }
-    return false;
+    return KafkaClients.causedBy(
+        e,
+        ProducerFencedException.class,
+        InvalidProducerEpochException.class,
+        AuthorizationException.class);
   }
+
 
   /** This engine's period of ownership of one shard: its transactional producer. */
   private final class ShardFence implements Fence {

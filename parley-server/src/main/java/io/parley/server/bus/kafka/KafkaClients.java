@@ -93,6 +93,22 @@ public final class KafkaClients {
   }
 
   /**
+   * True when {@code e} or one of its causes is one of {@code types}: Kafka clients wrap a broker's
+   * verdict (fenced, unauthorized) in other exceptions.
+   */
+  @SafeVarargs
+  public static boolean causedBy(Throwable e, Class<? extends Throwable>... types) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      for (Class<? extends Throwable> type : types) {
+        if (type.isInstance(t)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /**
    * Creates the command topic if needed and checks its partition count: the partitions are the
    * conversation shards (a gateway picks a command's partition from its conversation's shard, and
    * the store lays out feeds by shard), so a topic created with another count must stop the start.

@@ -32,9 +32,7 @@ public final class RemoteMessageService implements MessageService {
     return rpc.call(
         RpcMethods.EDIT,
         caller,
-        request.getClientMsgId().isEmpty()
-            ? request.toBuilder().setClientMsgId(operationId()).build()
-            : request);
+        request.toBuilder().setClientMsgId(keyOf(request.getClientMsgId())).build());
   }
 
   @Override
@@ -42,9 +40,7 @@ public final class RemoteMessageService implements MessageService {
     return rpc.call(
         RpcMethods.DELETE,
         caller,
-        request.getClientMsgId().isEmpty()
-            ? request.toBuilder().setClientMsgId(operationId()).build()
-            : request);
+        request.toBuilder().setClientMsgId(keyOf(request.getClientMsgId())).build());
   }
 
   @Override
@@ -52,9 +48,7 @@ public final class RemoteMessageService implements MessageService {
     return rpc.call(
         RpcMethods.ADD_REACTION,
         caller,
-        request.getClientMsgId().isEmpty()
-            ? request.toBuilder().setClientMsgId(operationId()).build()
-            : request);
+        request.toBuilder().setClientMsgId(keyOf(request.getClientMsgId())).build());
   }
 
   @Override
@@ -62,19 +56,17 @@ public final class RemoteMessageService implements MessageService {
     return rpc.call(
         RpcMethods.REMOVE_REACTION,
         caller,
-        request.getClientMsgId().isEmpty()
-            ? request.toBuilder().setClientMsgId(operationId()).build()
-            : request);
+        request.toBuilder().setClientMsgId(keyOf(request.getClientMsgId())).build());
   }
 
   /**
-   * An idempotency key for an operation whose client chose none: the engine that runs the call
+   * The client's idempotency key, or a fresh one when it chose none: the engine that runs the call
    * records it with the event, so the same Kafka record run again (after a crash or a shard move,
    * the calls after the committed offset run once more) answers the first result instead of
    * appending a second event.
    */
-  private static String operationId() {
-    return "op-" + UUID.randomUUID();
+  private static String keyOf(String clientKey) {
+    return clientKey.isEmpty() ? "op-" + UUID.randomUUID() : clientKey;
   }
 
   @Override

@@ -342,13 +342,10 @@ public final class RoleLease implements AutoCloseable {
   }
 
   private static boolean fencing(Throwable e) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (t instanceof ProducerFencedException || t instanceof InvalidProducerEpochException) {
-        return true;
-      }
-    }
-    return false;
+    return KafkaClients.causedBy(
+        e, ProducerFencedException.class, InvalidProducerEpochException.class);
   }
+
 
   private void lost(Exception e) {
     synchronized (leaseLost) {

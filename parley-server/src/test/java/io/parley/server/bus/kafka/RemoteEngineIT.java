@@ -75,6 +75,22 @@ class RemoteEngineIT {
   private EngineFixture engine;
   private NotificationService notifications;
   private CommandServer server;
+  private final RecordingShards firstShards = new RecordingShards();
+
+  /** The shards the group gave a command server, as it reports them. */
+  private static final class RecordingShards implements ShardAssignment {
+    final Set<Integer> owned = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    @Override
+    public void assigned(Set<Integer> shards) {
+      owned.addAll(shards);
+    }
+
+    @Override
+    public void revoked(Set<Integer> shards) {
+      owned.removeAll(shards);
+    }
+  }
   private RemoteEngine remote;
   private GatewayServices local;
   private GatewayServices rpc;
@@ -104,7 +120,7 @@ class RemoteEngineIT {
             services.notifications());
     server =
         CommandServer.start(
-            settings("engine-1"), services, ShardAssignment.NONE, () -> firstLost.set(true));
+            settings("engine-1"), services, firstShards, () -> firstLost.set(true));
     awaitReady(server);
     remote = RemoteEngine.start(settings("gateway-1"));
     rpc = remote.services(local.tokens());
@@ -293,18 +309,19 @@ class RemoteEngineIT {
   void twoEnginesShareTheShardsAndOneTakesThemAllWhenTheOtherLeaves() {
     CommandServer first = server;
     AtomicBoolean secondFailed = new AtomicBoolean();
+    RecordingShards secondShards = new RecordingShards();
     CommandServer second =
         CommandServer.start(
             settings("engine-2"),
             LocalServices.of(engine.engine(), notifications),
-            ShardAssignment.NONE,
+            secondShards,
             () -> secondFailed.set(true));
     try {
       await()
           .atMost(Duration.ofSeconds(60))
-          .until(() -> first.ownedShards().size() == 2 && second.ownedShards().size() == 2);
-      Set<Integer> all = new HashSet<>(first.ownedShards());
-      all.addAll(second.ownedShards());
+          .until(() -> firstShards.owned.size() == 2 && secondShards.owned.size() == 2);
+      Set<Integer> all = new HashSet<>(firstShards.owned);
+      all.addAll(secondShards.owned);
       assertThat(all).containsExactlyInAnyOrder(0, 1, 2, 3);
       // Users of every shard: each call reaches whichever engine owns its shard.
       for (int i = 0; i < 12; i++) {
@@ -314,7 +331,7 @@ class RemoteEngineIT {
 
       first.close(); // leaves the group: its shards move at once, no session timeout
       server = null;
-      await().atMost(Duration.ofSeconds(60)).until(() -> second.ownedShards().size() == 4);
+      await().atMost(Duration.ofSeconds(60)).until(() -> secondShards.owned.size() == 4);
       for (int i = 0; i < 12; i++) {
         assertThat(get(rpc.users().upsert("gina" + i, "Gina 2", "")).getDisplayName())
             .isEqualTo("Gina 2");
